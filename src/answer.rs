@@ -1,0 +1,393 @@
+//! The answer engine: a question in, ranked passages out, with bold-marked snippets and
+//! a judgement of whether they answer it. `spacecollab ask` and Discord's `/ask` both
+//! call [`Engine::ask`]. Never imports Discord types.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::schema::Value;
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
+
+use crate::index::{self, english_analyzer, Generation, IndexError};
+use crate::query::{self, AnalyzedSynonyms, Terms, Weights};
+
+/// At most this many passages of one document among the top results.
+pub const MAX_PASSAGES_PER_DOCUMENT: usize = 2;
+
+/// How answers are shaped; from the `[answer]` section of the config.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerSettings {
+    /// Passages returned by `ask` unless the caller asks for another number.
+    pub limit: usize,
+    /// Longest snippet, in characters.
+    pub snippet_chars: usize,
+    /// Share (0–1) of the question's weight the top passage must cover to count as an answer.
+    pub min_coverage: f32,
+    pub weights: Weights,
+}
+
+impl Default for AnswerSettings {
+    fn default() -> AnswerSettings {
+        AnswerSettings {
+            limit: 3,
+            snippet_chars: 400,
+            min_coverage: 0.5,
+            weights: Weights::default(),
+        }
+    }
+}
+
+/// One passage in a result list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub doc_id: String,
+    pub title: String,
+    pub section: String,
+    pub source: String,
+    pub score: f32,
+    pub text: String,
+    /// Markdown: the best fragment of the passage, matched words in `**bold**`,
+    /// other Markdown characters escaped.
+    pub snippet: String,
+    #[serde(skip)]
+    pub position: u64,
+}
+
+/// The engine's reply to a question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub question: String,
+    /// Whether the top passage covers the question well enough to be called an answer.
+    pub answered: bool,
+    pub passages: Vec<Hit>,
+}
+
+/// A searchable corpus. Cheap to share: every query takes a snapshot of the current
+/// generation, so a reindex can switch generations while queries run.
+pub struct Engine {
+    root: PathBuf,
+    /// A std lock, not tokio's: it is held only to clone or replace an `Arc`, never across `.await`.
+    current: RwLock<Arc<Snapshot>>,
+    settings: AnswerSettings,
+}
+
+/// A generation plus what the engine derives from it once.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub generation: Generation,
+    analyzer: TextAnalyzerHolder,
+    synonyms: AnalyzedSynonyms,
+}
+
+/// `TextAnalyzer` has no `Debug`; this wrapper gives it one.
+struct TextAnalyzerHolder(TextAnalyzer);
+
+impl std::fmt::Debug for TextAnalyzerHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TextAnalyzer")
+    }
+}
+
+impl Snapshot {
+    fn new(generation: Generation) -> Snapshot {
+        let analyzer = english_analyzer();
+        let synonyms = AnalyzedSynonyms::new(&analyzer, &generation.synonyms);
+        Snapshot {
+            generation,
+            analyzer: TextAnalyzerHolder(analyzer),
+            synonyms,
+        }
+    }
+
+    /// The analyzed form of a question, as the engine will search for it.
+    pub fn terms(&self, question: &str) -> Terms {
+        query::question_terms(&self.analyzer.0, &self.synonyms, question)
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("root", &self.root).finish()
+    }
+}
+
+impl Engine {
+    /// Opens the index generation in service under `root`.
+    ///
+    /// # Errors
+    /// [`IndexError::Missing`] when no index was built there yet.
+    pub fn open(root: &Path, settings: AnswerSettings) -> Result<Engine, IndexError> {
+        let generation = index::open_current(root)?;
+        Ok(Engine {
+            root: root.to_path_buf(),
+            current: RwLock::new(Arc::new(Snapshot::new(generation))),
+            settings,
+        })
+    }
+
+    /// Switches to the generation now in service on disk, if it changed.
+    /// Queries already running finish on the generation they started with.
+    ///
+    /// # Errors
+    /// When the generation on disk cannot be opened; the old one stays in service.
+    pub fn reload(&self) -> Result<(), IndexError> {
+        let generation = index::open_current(&self.root)?;
+        if generation.name != self.snapshot().generation.name {
+            let snapshot = Arc::new(Snapshot::new(generation));
+            *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = snapshot;
+        }
+        Ok(())
+    }
+
+    /// The generation in service, for listing documents.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    pub fn settings(&self) -> &AnswerSettings {
+        &self.settings
+    }
+
+    /// Where the index lives.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Answers a question with up to `limit` passages (the configured number when `None`).
+    /// Never fails: a question the index cannot use gives an unanswered, empty answer.
+    pub fn ask(&self, question: &str, limit: Option<usize>) -> Answer {
+        let limit = limit.unwrap_or(self.settings.limit).max(1);
+        let snapshot = self.snapshot();
+        let terms = snapshot.terms(question);
+        let passages = self.rank(&snapshot, &terms, 0, limit);
+        let answered = passages
+            .first()
+            .is_some_and(|top| coverage(&snapshot, &terms, top) >= self.settings.min_coverage);
+        Answer {
+            question: question.to_string(),
+            answered,
+            passages,
+        }
+    }
+
+    /// Ranked passages for a query, skipping the first `offset`, for result lists.
+    pub fn search(&self, query: &str, offset: usize, limit: usize) -> Vec<Hit> {
+        let snapshot = self.snapshot();
+        let terms = snapshot.terms(query);
+        self.rank(&snapshot, &terms, offset, limit)
+    }
+
+    fn rank(&self, snapshot: &Snapshot, terms: &Terms, offset: usize, limit: usize) -> Vec<Hit> {
+        let generation = &snapshot.generation;
+        let searcher = generation.reader.searcher();
+        let Some(query) = query::build_query(terms, generation.fields, &searcher, self.settings.weights) else {
+            return Vec::new();
+        };
+        let wanted = offset + limit;
+        // Fetch extra candidates so that capping passages per document still fills the page.
+        let candidates = (wanted * 4).max(20);
+        let top = match searcher.search(&*query, &TopDocs::with_limit(candidates)) {
+            Ok(top) => top,
+            Err(error) => {
+                tracing::warn!(%error, "search failed");
+                return Vec::new();
+            }
+        };
+        let chosen = diversify(&searcher, generation, top, wanted);
+        let mut snippets = SnippetGenerator::create(&searcher, &*query, generation.fields.body).ok();
+        if let Some(generator) = snippets.as_mut() {
+            generator.set_max_num_chars(self.settings.snippet_chars);
+        }
+        chosen
+            .into_iter()
+            .skip(offset)
+            .filter_map(|(score, address)| {
+                let stored: TantivyDocument = searcher.doc(address).ok()?;
+                Some(to_hit(generation, &stored, score, snippets.as_ref(), self.settings.snippet_chars))
+            })
+            .collect()
+    }
+}
+
+/// Keeps at most [`MAX_PASSAGES_PER_DOCUMENT`] passages per document, in rank order;
+/// when that leaves too few (a corpus of few documents), the passages set aside fill up.
+fn diversify(
+    searcher: &Searcher,
+    generation: &Generation,
+    top: Vec<(Score, DocAddress)>,
+    wanted: usize,
+) -> Vec<(Score, DocAddress)> {
+    let mut per_document: HashMap<String, usize> = HashMap::new();
+    let mut chosen = Vec::new();
+    let mut set_aside = Vec::new();
+    for (score, address) in top {
+        let doc_id = searcher
+            .doc::<TantivyDocument>(address)
+            .ok()
+            .and_then(|d| d.get_first(generation.fields.doc_id).and_then(|v| v.as_str().map(str::to_string)))
+            .unwrap_or_default();
+        let count = per_document.entry(doc_id).or_default();
+        if *count < MAX_PASSAGES_PER_DOCUMENT {
+            *count += 1;
+            chosen.push((score, address));
+            if chosen.len() == wanted {
+                return chosen;
+            }
+        } else {
+            set_aside.push((score, address));
+        }
+    }
+    chosen.extend(set_aside.into_iter().take(wanted - chosen.len()));
+    chosen
+}
+
+fn stored_text(document: &TantivyDocument, field: tantivy::schema::Field) -> String {
+    document
+        .get_first(field)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn to_hit(
+    generation: &Generation,
+    stored: &TantivyDocument,
+    score: Score,
+    snippets: Option<&SnippetGenerator>,
+    snippet_chars: usize,
+) -> Hit {
+    let fields = generation.fields;
+    let text = stored_text(stored, fields.body);
+    let snippet = match snippets.map(|g| g.snippet(&text)) {
+        Some(snippet) if !snippet.is_empty() => markdown_snippet(&text, snippet.fragment(), snippet.highlighted()),
+        // No question word is in the body (the match was on title or section): show the start.
+        _ => {
+            let start = query::clip_chars(&text, snippet_chars);
+            markdown_snippet(&text, start, &[])
+        }
+    };
+    Hit {
+        doc_id: stored_text(stored, fields.doc_id),
+        title: stored_text(stored, fields.title),
+        section: stored_text(stored, fields.section),
+        source: stored_text(stored, fields.source),
+        score,
+        text,
+        snippet,
+        position: stored.get_first(fields.position).and_then(|v| v.as_u64()).unwrap_or(0),
+    }
+}
+
+/// Renders a fragment as Markdown with its highlighted ranges in bold, escaping every
+/// other Markdown character, and with "…" where the fragment cuts the passage.
+pub fn markdown_snippet(text: &str, fragment: &str, highlighted: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::with_capacity(fragment.len() + 16);
+    let trimmed = fragment.trim();
+    let lead = fragment.len() - fragment.trim_start().len();
+    let starts_text = text.trim_start().starts_with(trimmed);
+    let ends_text = text.trim_end().ends_with(trimmed);
+    if !starts_text {
+        out.push('…');
+    }
+    let mut cursor = lead;
+    let end = lead + trimmed.len();
+    for range in highlighted {
+        let (start, stop) = (range.start.max(cursor), range.end.min(end));
+        if start >= stop {
+            continue;
+        }
+        out.push_str(&escape_markdown(&fragment[cursor..start]));
+        out.push_str("**");
+        out.push_str(&escape_markdown(&fragment[start..stop]));
+        out.push_str("**");
+        cursor = stop;
+    }
+    out.push_str(&escape_markdown(&fragment[cursor..end]));
+    if !ends_text {
+        out.push('…');
+    }
+    out
+}
+
+/// Escapes the characters Markdown (as Discord renders it) gives meaning to, and the
+/// quote, heading and list markers that only count at the start of a line.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut line_start = true;
+    for c in text.chars() {
+        let special = matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<')
+            || (line_start && matches!(c, '>' | '#' | '-'));
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+        if c == '\n' {
+            line_start = true;
+        } else if !c.is_whitespace() {
+            line_start = false;
+        }
+    }
+    out
+}
+
+/// How much of the question's weight (IDF of its terms) the passage contains, 0–1.
+/// BM25 scores are not comparable between questions; this share is.
+fn coverage(snapshot: &Snapshot, terms: &Terms, hit: &Hit) -> f32 {
+    let generation = &snapshot.generation;
+    let searcher = generation.reader.searcher();
+    let total_docs = searcher.num_docs().max(1) as f32;
+    let passage_text = format!("{} {} {}", hit.title, hit.section, hit.text);
+    let passage_terms: std::collections::HashSet<String> =
+        query::analyze(&snapshot.analyzer.0, &passage_text).into_iter().collect();
+    let alternatives_present = terms
+        .alternatives
+        .iter()
+        .any(|alternative| alternative.iter().all(|t| passage_terms.contains(t)));
+
+    let (mut covered, mut total) = (0.0f32, 0.0f32);
+    for term in &terms.terms {
+        let doc_freq = searcher
+            .doc_freq(&Term::from_field_text(generation.fields.body, term))
+            .unwrap_or(0) as f32;
+        let idf = (1.0 + (total_docs - doc_freq + 0.5) / (doc_freq + 0.5)).ln();
+        total += idf;
+        if passage_terms.contains(term) {
+            covered += idf;
+        }
+    }
+    if total <= 0.0 {
+        return 0.0;
+    }
+    let share = covered / total;
+    // A synonym found in the passage stands in for the word it replaces.
+    if alternatives_present {
+        (share + 1.0 / terms.terms.len() as f32).min(1.0)
+    } else {
+        share
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_bold_highlights_and_escape_markdown() {
+        let text = "The *Kibo* module_a was built by JAXA.";
+        let start = text.find("JAXA").unwrap();
+        let snippet = markdown_snippet(text, text, &[start..start + 4]);
+        assert_eq!(snippet, "The \\*Kibo\\* module\\_a was built by **JAXA**.");
+    }
+
+    #[test]
+    fn cut_fragments_get_ellipses() {
+        let text = "One two three four five.";
+        assert_eq!(markdown_snippet(text, "two three", &[]), "…two three…");
+        assert_eq!(markdown_snippet(text, "One two", &[]), "One two…");
+    }
+}

@@ -1,0 +1,249 @@
+//! Configuration: `config.toml` read strictly (an unknown key is an error that names it),
+//! then validated into a [`Config`] the rest of the program trusts. Secrets never live
+//! here: the Discord token comes from the `DISCORD_TOKEN` environment variable.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::answer::AnswerSettings;
+
+/// A config file that cannot be used, with the file and line or key at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    corpus: RawCorpus,
+    #[serde(default)]
+    index: RawIndex,
+    #[serde(default)]
+    answer: RawAnswer,
+    #[serde(default)]
+    discord: RawDiscord,
+    #[serde(default)]
+    admin: RawAdmin,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCorpus {
+    path: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndex {
+    path: Option<PathBuf>,
+    threads: Option<usize>,
+    watch: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAnswer {
+    limit: Option<usize>,
+    snippet_chars: Option<usize>,
+    min_coverage: Option<f32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDiscord {
+    #[serde(default)]
+    guild_ids: Vec<u64>,
+    api_base_url: Option<String>,
+    gateway_url: Option<String>,
+    ask_private: Option<bool>,
+    search_private: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    #[serde(default)]
+    user_ids: Vec<u64>,
+    #[serde(default)]
+    role_ids: Vec<u64>,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub corpus_path: PathBuf,
+    pub index_path: PathBuf,
+    pub index_threads: usize,
+    pub watch: bool,
+    pub answer: AnswerSettings,
+    pub discord: DiscordConfig,
+    pub admin: AdminConfig,
+}
+
+/// The `[discord]` section.
+#[derive(Debug, Clone, Default)]
+pub struct DiscordConfig {
+    /// Register commands in these guilds (instant) instead of globally (up to an hour).
+    pub guild_ids: Vec<u64>,
+    /// Base URL of Discord's REST API, or of a proxy in front of it.
+    pub api_base_url: Option<String>,
+    /// Gateway address to connect to instead of the one Discord announces.
+    pub gateway_url: Option<String>,
+    /// Whether `/ask` replies are ephemeral when the user does not say.
+    pub ask_private: bool,
+    /// Whether `/search` replies are ephemeral when the user does not say.
+    pub search_private: bool,
+}
+
+/// The `[admin]` section: who may run `/reindex` besides members with Manage Server.
+#[derive(Debug, Clone, Default)]
+pub struct AdminConfig {
+    pub user_ids: Vec<u64>,
+    pub role_ids: Vec<u64>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::from_raw(RawConfig::default(), Path::new(""), "").expect("defaults are valid")
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file. Relative paths in it are taken from the file's folder.
+    ///
+    /// # Errors
+    /// When the file cannot be read, is not TOML, has an unknown key or an invalid value.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+            path: path.display().to_string(),
+            line: 1,
+            message: format!("cannot read the config file: {error}"),
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Config::parse(&text, base, &path.display().to_string())
+    }
+
+    /// Parses config text; `base` resolves relative paths, `name` is used in errors.
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn parse(text: &str, base: &Path, name: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|error| ConfigError {
+            path: name.to_string(),
+            line: error
+                .span()
+                .map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+            message: error.message().trim().to_string(),
+        })?;
+        Config::from_raw(raw, base, name).map_err(|(key, message)| ConfigError {
+            path: name.to_string(),
+            line: line_of_key(text, key),
+            message: format!("`{key}` {message}"),
+        })
+    }
+
+    fn from_raw(raw: RawConfig, base: &Path, _name: &str) -> Result<Config, (&'static str, String)> {
+        let resolve = |path: PathBuf| if path.is_absolute() { path } else { base.join(path) };
+        let defaults = AnswerSettings::default();
+        let answer = AnswerSettings {
+            limit: raw.answer.limit.unwrap_or(defaults.limit),
+            snippet_chars: raw.answer.snippet_chars.unwrap_or(defaults.snippet_chars),
+            min_coverage: raw.answer.min_coverage.unwrap_or(defaults.min_coverage),
+            weights: defaults.weights,
+        };
+        if !(1..=25).contains(&answer.limit) {
+            return Err(("limit", "must be between 1 and 25".to_string()));
+        }
+        if !(50..=4_000).contains(&answer.snippet_chars) {
+            return Err(("snippet_chars", "must be between 50 and 4000".to_string()));
+        }
+        if !(0.0..=1.0).contains(&answer.min_coverage) {
+            return Err(("min_coverage", "must be between 0 and 1".to_string()));
+        }
+        let threads = raw.index.threads.unwrap_or_else(default_threads);
+        if !(1..=64).contains(&threads) {
+            return Err(("threads", "must be between 1 and 64".to_string()));
+        }
+        for (key, url) in [
+            ("api_base_url", &raw.discord.api_base_url),
+            ("gateway_url", &raw.discord.gateway_url),
+        ] {
+            if let Some(url) = url {
+                let parsed = url::Url::parse(url).map_err(|e| (key, format!("is not a valid URL: {e}")))?;
+                let schemes: &[&str] = if key == "gateway_url" { &["ws", "wss"] } else { &["http", "https"] };
+                if !schemes.contains(&parsed.scheme()) {
+                    return Err((key, format!("must start with {}://", schemes.join(":// or "))));
+                }
+            }
+        }
+        if raw.discord.guild_ids.contains(&0) || raw.admin.user_ids.contains(&0) || raw.admin.role_ids.contains(&0) {
+            return Err(("ids", "must not contain 0, which is never a Discord id".to_string()));
+        }
+        Ok(Config {
+            corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
+            index_path: resolve(raw.index.path.unwrap_or_else(|| PathBuf::from(".spacecollab/index"))),
+            index_threads: threads,
+            watch: raw.index.watch.unwrap_or(false),
+            answer,
+            discord: DiscordConfig {
+                guild_ids: raw.discord.guild_ids,
+                api_base_url: raw.discord.api_base_url.map(|u| u.trim_end_matches('/').to_string()),
+                gateway_url: raw.discord.gateway_url,
+                ask_private: raw.discord.ask_private.unwrap_or(false),
+                search_private: raw.discord.search_private.unwrap_or(true),
+            },
+            admin: AdminConfig {
+                user_ids: raw.admin.user_ids,
+                role_ids: raw.admin.role_ids,
+            },
+        })
+    }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+fn line_of_key(text: &str, key: &str) -> usize {
+    text.lines()
+        .position(|line| line.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')))
+        .map_or(1, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses() {
+        let text = include_str!("../config.example.toml");
+        let config = Config::parse(text, Path::new("/srv/bot"), "config.example.toml").unwrap();
+        assert_eq!(config.corpus_path, Path::new("/srv/bot/corpus"));
+        assert!(config.discord.search_private);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let error = Config::parse("[answer]\nlimit = 3\nlimt = 4\n", Path::new(""), "c.toml").unwrap_err();
+        assert_eq!(error.line, 3);
+        assert!(error.message.contains("unknown field `limt`"), "{}", error.message);
+    }
+
+    #[test]
+    fn an_invalid_value_names_its_key_and_line() {
+        let error = Config::parse("[answer]\n\nlimit = 0\n", Path::new(""), "c.toml").unwrap_err();
+        assert_eq!(error.to_string(), "c.toml:3: `limit` must be between 1 and 25");
+    }
+
+    #[test]
+    fn urls_are_validated() {
+        let error = Config::parse("[discord]\ngateway_url = \"http://x\"\n", Path::new(""), "c.toml").unwrap_err();
+        assert!(error.message.contains("ws://"), "{}", error.message);
+    }
+}

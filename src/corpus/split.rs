@@ -1,0 +1,226 @@
+//! Splits a document's sections into passages that read well on their own: whole
+//! paragraphs packed together, long paragraphs cut between sentences, never inside one.
+
+/// Passages aim to have at least this many words (shorter ones are merged with a neighbour).
+pub const MIN_WORDS: usize = 60;
+/// Passages never exceed this many words unless a single sentence is longer.
+pub const MAX_WORDS: usize = 250;
+
+/// Counts whitespace-separated words.
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+
+/// Packs the paragraphs of one section into passage texts of about
+/// [`MIN_WORDS`]..=[`MAX_WORDS`] words, preserving order.
+///
+/// Paragraph breaks inside a passage are kept as blank lines so that lists and
+/// paragraphs still read as such when the passage is shown alone.
+pub fn pack_paragraphs<S: AsRef<str>>(paragraphs: &[S]) -> Vec<String> {
+    // Units are whole paragraphs, or sentence groups of paragraphs too long to keep whole.
+    let mut units: Vec<(String, usize)> = Vec::new();
+    for paragraph in paragraphs {
+        let paragraph = paragraph.as_ref().trim();
+        let words = word_count(paragraph);
+        if words == 0 {
+            continue;
+        }
+        if words <= MAX_WORDS {
+            units.push((paragraph.to_string(), words));
+        } else {
+            units.extend(group_sentences(paragraph));
+        }
+    }
+
+    let mut passages: Vec<(String, usize)> = Vec::new();
+    for (text, words) in units {
+        match passages.last_mut() {
+            Some((current, current_words))
+                if *current_words + words <= MAX_WORDS
+                    // A full-enough passage is not padded with the start of a new topic.
+                    && (*current_words < MIN_WORDS || *current_words + words <= MAX_WORDS * 3 / 4) =>
+            {
+                current.push_str("\n\n");
+                current.push_str(&text);
+                *current_words += words;
+            }
+            _ => passages.push((text, words)),
+        }
+    }
+
+    // A short tail reads better joined to its predecessor, even slightly over the limit.
+    if passages.len() >= 2 {
+        let (_, last_words) = passages[passages.len() - 1];
+        let (_, before_words) = passages[passages.len() - 2];
+        if last_words < MIN_WORDS && before_words + last_words <= MAX_WORDS + MIN_WORDS / 2 {
+            let (tail, tail_words) = passages.pop().expect("two passages");
+            let previous = passages.last_mut().expect("one passage");
+            previous.0.push_str("\n\n");
+            previous.0.push_str(&tail);
+            previous.1 += tail_words;
+        }
+    }
+    passages.into_iter().map(|(text, _)| text).collect()
+}
+
+/// Cuts an over-long paragraph into runs of whole sentences of at most [`MAX_WORDS`] words,
+/// balanced so that the last run is not a stub.
+fn group_sentences(paragraph: &str) -> Vec<(String, usize)> {
+    let sentences = split_sentences(paragraph);
+    let total: usize = sentences.iter().map(|s| word_count(s)).sum();
+    let pieces = total.div_ceil(MAX_WORDS).max(1);
+    let target = total.div_ceil(pieces);
+
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    let mut current = String::new();
+    let mut current_words = 0;
+    for sentence in sentences {
+        let words = word_count(sentence);
+        if current_words > 0 && (current_words + words > MAX_WORDS || current_words >= target) {
+            groups.push((std::mem::take(&mut current), current_words));
+            current_words = 0;
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(sentence);
+        current_words += words;
+    }
+    if current_words > 0 {
+        groups.push((current, current_words));
+    }
+    groups
+}
+
+/// Words that end with a full stop without ending a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "vs", "etc", "e.g", "i.e", "no", "approx",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "gen",
+    "col", "lt", "capt", "cmdr", "co", "inc", "ltd", "corp", "fig", "al", "u.s", "u.k", "u.n",
+];
+
+/// Splits text into sentences at `.`, `!` or `?` followed by white space and a capital
+/// letter, digit or opening quote, skipping common abbreviations and initials.
+pub fn split_sentences(text: &str) -> Vec<&str> {
+    let mut sentences = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    for (i, &(byte, c)) in chars.iter().enumerate() {
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        // Closing quotes and brackets belong to the sentence they close.
+        let mut end = i + 1;
+        while end < chars.len() && matches!(chars[end].1, '"' | '\'' | ')' | '”' | '’' | ']') {
+            end += 1;
+        }
+        let Some(&(_, after)) = chars.get(end) else { continue };
+        if !after.is_whitespace() {
+            continue;
+        }
+        let next = chars[end..].iter().map(|&(_, c)| c).find(|c| !c.is_whitespace());
+        let starts_sentence = next.is_some_and(|n| {
+            n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '\'' | '(' | '*')
+        });
+        if !starts_sentence || (c == '.' && ends_with_abbreviation(&text[start..byte])) {
+            continue;
+        }
+        let end_byte = chars.get(end).map_or(text.len(), |&(b, _)| b);
+        let sentence = text[start..end_byte].trim();
+        if !sentence.is_empty() {
+            sentences.push(sentence);
+        }
+        start = end_byte;
+    }
+    let rest = text[start..].trim();
+    if !rest.is_empty() {
+        sentences.push(rest);
+    }
+    sentences
+}
+
+fn ends_with_abbreviation(before_dot: &str) -> bool {
+    let last_word = before_dot
+        .rsplit(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("");
+    // Initials such as the "J" of "J. Smith" or the "S" of "U.S".
+    if last_word.chars().count() == 1 && last_word.chars().all(char::is_uppercase) {
+        return true;
+    }
+    let lower = last_word.to_lowercase();
+    ABBREVIATIONS.contains(&lower.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(n: usize, word: &str) -> String {
+        let mut text = vec![word; n].join(" ");
+        text.push('.');
+        text
+    }
+
+    #[test]
+    fn sentences_split_at_terminal_punctuation_only() {
+        let text = "The U.S. and Dr. Smith met. They signed it! Did they? Yes (in 1998.) Then 2000 came.";
+        assert_eq!(
+            split_sentences(text),
+            vec![
+                "The U.S. and Dr. Smith met.",
+                "They signed it!",
+                "Did they?",
+                "Yes (in 1998.)",
+                "Then 2000 came."
+            ]
+        );
+    }
+
+    #[test]
+    fn decimal_numbers_and_lowercase_continuations_do_not_split() {
+        let text = "It weighs 4.5 tonnes. e.g. the module. version 2.0 is out.";
+        assert_eq!(split_sentences(text), vec![text]);
+    }
+
+    #[test]
+    fn small_paragraphs_are_packed_together() {
+        let paragraphs = [words(30, "alpha"), words(30, "beta"), words(30, "gamma")];
+        let passages = pack_paragraphs(&paragraphs);
+        assert_eq!(passages.len(), 1);
+        assert_eq!(word_count(&passages[0]), 90);
+        assert!(passages[0].contains("\n\n"), "paragraph breaks are kept");
+    }
+
+    #[test]
+    fn passages_never_exceed_the_maximum_and_never_cut_sentences() {
+        let sentence = "The station was assembled in orbit by five agencies over thirteen years.";
+        let paragraph = vec![sentence; 100].join(" "); // 1,200 words in one paragraph
+        let passages = pack_paragraphs(&[paragraph]);
+        assert!(passages.len() >= 5);
+        for passage in &passages {
+            let n = word_count(passage);
+            assert!((MIN_WORDS..=MAX_WORDS).contains(&n), "{n} words");
+            assert!(passage.starts_with("The station") && passage.ends_with("years."));
+        }
+    }
+
+    #[test]
+    fn a_short_tail_is_merged_into_the_previous_passage() {
+        let paragraphs = [words(200, "alpha"), words(20, "beta")];
+        let passages = pack_paragraphs(&paragraphs);
+        assert_eq!(passages.len(), 1);
+        assert_eq!(word_count(&passages[0]), 220);
+    }
+
+    #[test]
+    fn a_full_passage_does_not_absorb_the_next_paragraph() {
+        let paragraphs = [words(150, "alpha"), words(90, "beta")];
+        assert_eq!(pack_paragraphs(&paragraphs).len(), 2);
+    }
+
+    #[test]
+    fn empty_paragraphs_give_no_passages() {
+        assert!(pack_paragraphs(&["", "   "]).is_empty());
+    }
+}

@@ -1,0 +1,396 @@
+//! The on-disk search index: its tantivy schema and analyzer, and the generations it is
+//! built in. Every build writes a new generation folder and then switches the `CURRENT`
+//! pointer to it with an atomic rename, so a reader (or a crash) only ever sees a whole,
+//! committed index. Never imports Discord types.
+
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{
+    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED,
+    STRING,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer,
+};
+use tantivy::{doc, Index, IndexWriter, TantivyDocument};
+
+use crate::corpus::{Corpus, Document, Synonyms};
+
+/// Name under which our English analyzer is registered with tantivy.
+pub const ANALYZER: &str = "spacecollab_en";
+/// File in the index folder naming the generation in service.
+const CURRENT_FILE: &str = "CURRENT";
+const MANIFEST_FILE: &str = "manifest.json";
+const SYNONYMS_COPY: &str = "synonyms.json";
+const GENERATION_PREFIX: &str = "gen-";
+/// Memory the tantivy writer may use before flushing a segment.
+const WRITER_MEMORY_BYTES: usize = 100_000_000;
+
+/// Something went wrong reading or writing the index.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// There is no built index in this folder yet.
+    #[error("no index has been built in {0} yet")]
+    Missing(PathBuf),
+    /// A file of the index folder could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The index's bookkeeping file is damaged.
+    #[error("{path}: damaged index manifest: {message}")]
+    Manifest { path: PathBuf, message: String },
+    /// tantivy itself failed.
+    #[error("search index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The new index did not pass the checks made before it is put in service.
+    #[error("the new index failed its check: {0}")]
+    Check(String),
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
+    move |source| IndexError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The fields of our schema, resolved once.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub doc_id: Field,
+    pub title: Field,
+    pub section: Field,
+    pub body: Field,
+    pub source: Field,
+    pub position: Field,
+    pub tags: Field,
+}
+
+impl Fields {
+    /// The schema every generation uses: analyzed, stored title/section/body; raw ids.
+    pub fn schema() -> (Schema, Fields) {
+        let mut builder = Schema::builder();
+        let text = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(ANALYZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored();
+        let fields = Fields {
+            doc_id: builder.add_text_field("doc_id", STRING | STORED),
+            title: builder.add_text_field("title", text.clone()),
+            section: builder.add_text_field("section", text.clone()),
+            body: builder.add_text_field("body", text),
+            source: builder.add_text_field("source", STORED),
+            position: builder.add_u64_field("position", STORED),
+            tags: builder.add_facet_field("tags", FacetOptions::default()),
+        };
+        (builder.build(), fields)
+    }
+
+    fn from_schema(schema: &Schema) -> Result<Fields, IndexError> {
+        let field = |name: &str| schema.get_field(name).map_err(IndexError::from);
+        Ok(Fields {
+            doc_id: field("doc_id")?,
+            title: field("title")?,
+            section: field("section")?,
+            body: field("body")?,
+            source: field("source")?,
+            position: field("position")?,
+            tags: field("tags")?,
+        })
+    }
+}
+
+/// The English analyzer for both documents and questions: words, lower-cased,
+/// accents folded, stop words dropped, Porter-stemmed.
+pub fn english_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// What the index knows about one document, kept beside it for `/source`, `/help`
+/// and incremental reindexing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentInfo {
+    pub id: String,
+    pub title: String,
+    pub summary: Option<String>,
+    pub sources: Vec<String>,
+    pub agencies: Vec<String>,
+    pub tags: Vec<String>,
+    pub path: String,
+    pub hash: String,
+    pub passages: usize,
+}
+
+/// The bookkeeping of one generation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Seconds since the Unix epoch when the generation was committed.
+    pub built_at: u64,
+    pub passages: usize,
+    pub documents: Vec<DocumentInfo>,
+}
+
+/// One committed, immutable index generation, open for searching.
+pub struct Generation {
+    pub name: String,
+    pub index: Index,
+    pub reader: tantivy::IndexReader,
+    pub fields: Fields,
+    pub manifest: Manifest,
+    pub synonyms: Synonyms,
+}
+
+impl std::fmt::Debug for Generation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generation")
+            .field("name", &self.name)
+            .field("documents", &self.manifest.documents.len())
+            .field("passages", &self.manifest.passages)
+            .finish()
+    }
+}
+
+/// Summary of a build, for people and logs.
+#[derive(Debug, Clone, Default)]
+pub struct BuildReport {
+    pub documents: usize,
+    pub passages: usize,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub generation: String,
+}
+
+/// Opens the generation `CURRENT` points at.
+///
+/// # Errors
+/// [`IndexError::Missing`] when nothing was built yet; others when files are damaged.
+pub fn open_current(root: &Path) -> Result<Generation, IndexError> {
+    let pointer = root.join(CURRENT_FILE);
+    let name = match std::fs::read_to_string(&pointer) {
+        Ok(name) => name.trim().to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(IndexError::Missing(root.to_path_buf())),
+        Err(e) => return Err(io_error(&pointer)(e)),
+    };
+    open_generation(root, &name)
+}
+
+fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
+    let folder = root.join(name);
+    if !folder.is_dir() {
+        return Err(IndexError::Missing(root.to_path_buf()));
+    }
+    let index = Index::open_in_dir(&folder)?;
+    index.tokenizers().register(ANALYZER, english_analyzer());
+    let fields = Fields::from_schema(&index.schema())?;
+    // Generations never change once committed, so the reader never needs reloading.
+    let reader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?;
+    let manifest_path = folder.join(MANIFEST_FILE);
+    let manifest_text = std::fs::read_to_string(&manifest_path).map_err(io_error(&manifest_path))?;
+    let manifest: Manifest = serde_json::from_str(&manifest_text).map_err(|e| IndexError::Manifest {
+        path: manifest_path.clone(),
+        message: e.to_string(),
+    })?;
+    let synonyms_path = folder.join(SYNONYMS_COPY);
+    let synonyms = match std::fs::read_to_string(&synonyms_path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| IndexError::Manifest {
+            path: synonyms_path.clone(),
+            message: e.to_string(),
+        })?,
+        Err(_) => Synonyms::default(),
+    };
+    Ok(Generation {
+        name: name.to_string(),
+        index,
+        reader,
+        fields,
+        manifest,
+        synonyms,
+    })
+}
+
+/// Builds a complete new generation from `corpus` and puts it in service.
+///
+/// `progress` is called with (passages written, passages in all).
+///
+/// # Errors
+/// When the index folder cannot be written or the new index fails its check; the
+/// generation in service before the call stays in service.
+pub fn build(
+    root: &Path,
+    corpus: &Corpus,
+    threads: usize,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<BuildReport, IndexError> {
+    let started = Instant::now();
+    std::fs::create_dir_all(root).map_err(io_error(root))?;
+    let name = new_generation_name(root);
+    let folder = root.join(&name);
+    std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
+
+    let result = write_generation(&folder, corpus, threads, &mut progress);
+    let manifest = match result {
+        Ok(manifest) => manifest,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&folder);
+            return Err(error);
+        }
+    };
+    let generation = open_generation(root, &name)?;
+    verify(&generation, &manifest)?;
+    switch_to(root, &name)?;
+    remove_stale_generations(root);
+    Ok(BuildReport {
+        documents: manifest.documents.len(),
+        passages: manifest.passages,
+        bytes: corpus.bytes,
+        seconds: started.elapsed().as_secs_f64(),
+        generation: name,
+    })
+}
+
+fn write_generation(
+    folder: &Path,
+    corpus: &Corpus,
+    threads: usize,
+    progress: &mut impl FnMut(usize, usize),
+) -> Result<Manifest, IndexError> {
+    let (schema, fields) = Fields::schema();
+    let index = Index::create_in_dir(folder, schema)?;
+    index.tokenizers().register(ANALYZER, english_analyzer());
+    let mut writer: IndexWriter = index.writer_with_num_threads(threads.max(1), WRITER_MEMORY_BYTES * threads.max(1))?;
+
+    let total_documents = corpus.documents.len();
+    let mut manifest = Manifest::default();
+    for (done, document) in corpus.documents.iter().enumerate() {
+        let passages = add_document(&writer, fields, document)?;
+        manifest.passages += passages;
+        manifest.documents.push(document_info(document, passages));
+        progress(done + 1, total_documents);
+    }
+    writer.commit()?;
+    writer.wait_merging_threads()?;
+
+    manifest.built_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    write_json(&folder.join(MANIFEST_FILE), &manifest)?;
+    write_json(&folder.join(SYNONYMS_COPY), &corpus.synonyms)?;
+    Ok(manifest)
+}
+
+/// Adds one document's passages; returns how many.
+fn add_document(writer: &IndexWriter, fields: Fields, document: &Document) -> Result<usize, IndexError> {
+    let passages = document.passages();
+    for passage in &passages {
+        let mut entry: TantivyDocument = doc!(
+            fields.doc_id => passage.doc_id.as_str(),
+            fields.title => passage.title.as_str(),
+            fields.section => passage.section.as_str(),
+            fields.body => passage.text.as_str(),
+            fields.source => passage.source.as_str(),
+            fields.position => passage.position as u64,
+        );
+        for tag in &passage.tags {
+            entry.add_facet(fields.tags, Facet::from_path([tag.as_str()]));
+        }
+        writer.add_document(entry)?;
+    }
+    Ok(passages.len())
+}
+
+fn document_info(document: &Document, passages: usize) -> DocumentInfo {
+    DocumentInfo {
+        id: document.id.clone(),
+        title: document.title.clone(),
+        summary: document.summary.clone(),
+        sources: document.sources.clone(),
+        agencies: document.agencies.clone(),
+        tags: document.tags.clone(),
+        path: document.path.clone(),
+        hash: document.content_hash(),
+        passages,
+    }
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), IndexError> {
+    let bytes = serde_json::to_vec(value).expect("manifests always serialize");
+    write_durably(path, &bytes)
+}
+
+/// Writes a file and flushes it to disk, so that a crash after the pointer switch never
+/// finds it half-written.
+fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), IndexError> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path).map_err(io_error(path))?;
+    file.write_all(bytes).map_err(io_error(path))?;
+    file.sync_all().map_err(io_error(path))
+}
+
+/// Checks a freshly written generation before it goes into service.
+fn verify(generation: &Generation, manifest: &Manifest) -> Result<(), IndexError> {
+    let searcher = generation.reader.searcher();
+    if searcher.num_docs() != manifest.passages as u64 {
+        return Err(IndexError::Check(format!(
+            "it holds {} passages where {} were written",
+            searcher.num_docs(),
+            manifest.passages
+        )));
+    }
+    Ok(())
+}
+
+/// Points `CURRENT` at generation `name`: write a temporary file, sync, rename.
+fn switch_to(root: &Path, name: &str) -> Result<(), IndexError> {
+    let temporary = root.join(format!("{CURRENT_FILE}.tmp"));
+    write_durably(&temporary, name.as_bytes())?;
+    let pointer = root.join(CURRENT_FILE);
+    std::fs::rename(&temporary, &pointer).map_err(io_error(&pointer))?;
+    // Make the rename itself durable.
+    if let Ok(dir) = std::fs::File::open(root) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+/// A name that sorts after every existing generation.
+fn new_generation_name(root: &Path) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
+    let mut name = format!("{GENERATION_PREFIX}{now:020}");
+    while root.join(&name).exists() {
+        name.push('x');
+    }
+    name
+}
+
+/// Deletes generations other than the one in service, and leftover temporary files.
+/// Failures are ignored: a folder still open elsewhere is removed on a later call.
+pub fn remove_stale_generations(root: &Path) {
+    let current = std::fs::read_to_string(root.join(CURRENT_FILE)).unwrap_or_default();
+    let current = current.trim();
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with(GENERATION_PREFIX) && name != current {
+            let _ = std::fs::remove_dir_all(entry.path());
+        } else if name == format!("{CURRENT_FILE}.tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! spacecollab answers questions about international collaboration in space with
+//! passages from a curated corpus. This library does all the work; the `spacecollab`
+//! binary only parses arguments, and the Discord bot ([`discord`]) only translates
+//! interactions into calls of the same [`answer::Engine`].
+
+pub mod answer;
+pub mod config;
+pub mod corpus;
+pub mod index;
+pub mod query;
+pub mod reindex;
+pub mod terminal;

@@ -1,0 +1,278 @@
+//! The `spacecollab` command: parses arguments and hands over to the library.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use spacecollab::answer::Engine;
+use spacecollab::config::{Config, ConfigError};
+use spacecollab::index::IndexError;
+use spacecollab::reindex::{self, Stage};
+use spacecollab::{corpus, terminal};
+
+/// Answers questions about international collaboration in space from a curated corpus,
+/// on the command line or as a Discord bot.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Config file (TOML). Default: ./config.toml when it exists.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the documents and the index are; each flag overrides the config.
+#[derive(Debug, Args)]
+struct Paths {
+    /// Folder or file of documents (default: corpus).
+    #[arg(long, value_name = "PATH")]
+    corpus: Option<PathBuf>,
+    /// Folder of the search index (default: .spacecollab/index).
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the search index from the corpus.
+    Index {
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Answer a question with the best passages from the corpus.
+    Ask {
+        /// The question, in plain words.
+        question: String,
+        /// Number of passages to show.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=25))]
+        limit: Option<u16>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// List the passages that match a query.
+    Search {
+        /// Words to search for.
+        query: String,
+        /// Results to show.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+        limit: u16,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Ask one question after another at a prompt, as in Discord.
+    Chat {
+        #[command(flatten)]
+        paths: Paths,
+    },
+    /// Check that a curated corpus is complete and well-formed.
+    CheckCorpus {
+        /// Folder or file of documents (default: corpus).
+        #[arg(long, value_name = "PATH")]
+        corpus: Option<PathBuf>,
+    },
+}
+
+/// A mistake in how the program was called or configured: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            let usage = error.chain().any(|cause| cause.is::<UsageError>() || cause.is::<ConfigError>());
+            ExitCode::from(if usage { 2 } else { 1 })
+        }
+    }
+}
+
+fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
+    let default = PathBuf::from("config.toml");
+    match path {
+        Some(path) if !path.exists() => {
+            Err(UsageError(format!("the config file {} does not exist", path.display())).into())
+        }
+        Some(path) => Ok(Config::load(path)?),
+        None if default.exists() => Ok(Config::load(&default)?),
+        None => Ok(Config::default()),
+    }
+}
+
+fn apply(paths: &Paths, config: &mut Config) {
+    if let Some(corpus) = &paths.corpus {
+        config.corpus_path = corpus.clone();
+    }
+    if let Some(index) = &paths.index {
+        config.index_path = index.clone();
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = load_config(cli.config.as_ref())?;
+    match cli.command {
+        Command::Index { paths } => {
+            apply(&paths, &mut config);
+            rebuild(&config)?;
+        }
+        Command::Ask {
+            question,
+            limit,
+            json,
+            paths,
+        } => {
+            apply(&paths, &mut config);
+            let engine = open_or_build(&config)?;
+            let answer = engine.ask(&question, limit.map(usize::from));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&answer)?);
+            } else {
+                let terms = engine.snapshot().terms(&question).terms;
+                print!("{}", terminal::render_answer(&answer, &terms, std::io::stdout().is_terminal()));
+            }
+        }
+        Command::Search {
+            query,
+            limit,
+            json,
+            paths,
+        } => {
+            apply(&paths, &mut config);
+            let engine = open_or_build(&config)?;
+            let hits = engine.search(&query, 0, usize::from(limit));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&hits)?);
+            } else if hits.is_empty() {
+                println!("No results for \"{query}\".");
+            } else {
+                let color = std::io::stdout().is_terminal();
+                let mut out = String::new();
+                for (i, hit) in hits.iter().enumerate() {
+                    terminal::render_hit(&mut out, i + 1, hit, color);
+                }
+                print!("{out}");
+            }
+        }
+        Command::Chat { paths } => {
+            apply(&paths, &mut config);
+            chat(&open_or_build(&config)?)?;
+        }
+        Command::CheckCorpus { corpus } => {
+            let root = corpus.unwrap_or(config.corpus_path);
+            let problems = corpus::check_corpus(&root).with_context(|| format!("cannot check {}", root.display()))?;
+            if problems.is_empty() {
+                println!("{}: no problems found.", root.display());
+            } else {
+                for problem in &problems {
+                    println!("{problem}");
+                }
+                eprintln!("{} problem(s) found in {}.", problems.len(), root.display());
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the index, building it from the corpus first when there is none yet, so that
+/// a new user's first question just works.
+fn open_or_build(config: &Config) -> anyhow::Result<Engine> {
+    match Engine::open(&config.index_path, config.answer) {
+        Err(IndexError::Missing(_)) => {
+            eprintln!("No index yet in {}; building it from {}.", config.index_path.display(), config.corpus_path.display());
+            rebuild(config)?;
+            Engine::open(&config.index_path, config.answer)
+                .with_context(|| format!("cannot open the index in {}", config.index_path.display()))
+        }
+        other => other.with_context(|| format!("cannot open the index in {}", config.index_path.display())),
+    }
+}
+
+/// Builds the index with a progress bar (on a terminal) and prints a one-line summary.
+fn rebuild(config: &Config) -> anyhow::Result<()> {
+    if !config.corpus_path.exists() {
+        return Err(UsageError(format!("the corpus path {} does not exist", config.corpus_path.display())).into());
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>9} [{bar:30}] {pos}/{len} ({elapsed})")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    let report = reindex::rebuild(&config.corpus_path, &config.index_path, config.index_threads, |stage| {
+        let (message, done, total) = match stage {
+            Stage::Reading(done, total) => ("reading", done, total),
+            Stage::Indexing(done, total) => ("indexing", done, total),
+        };
+        bar.set_message(message);
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })
+    .with_context(|| format!("cannot index {}", config.corpus_path.display()))?;
+    bar.finish_and_clear();
+    for skipped in &report.skipped {
+        eprintln!("skipped {skipped}");
+    }
+    eprintln!(
+        "Indexed {} documents ({} passages, {:.1} MB) in {:.2} s; {} file(s) skipped.",
+        report.documents,
+        report.passages,
+        report.bytes as f64 / 1e6,
+        report.seconds,
+        report.skipped.len()
+    );
+    Ok(())
+}
+
+/// Reads questions line by line and answers each, until end of input or `quit`.
+fn chat(engine: &Engine) -> anyhow::Result<()> {
+    let interactive = std::io::stdin().is_terminal();
+    let color = std::io::stdout().is_terminal();
+    let snapshot = engine.snapshot();
+    if interactive {
+        println!(
+            "Ask about international collaboration in space ({} documents). Type quit to leave.",
+            snapshot.generation.manifest.documents.len()
+        );
+    }
+    let mut stdout = std::io::stdout();
+    let mut lines = std::io::stdin().lock().lines();
+    loop {
+        if interactive {
+            print!("> ");
+            stdout.flush()?;
+        }
+        let Some(line) = lines.next() else { break };
+        let question = line.context("cannot read from standard input")?;
+        let question = question.trim();
+        if question.is_empty() {
+            continue;
+        }
+        if matches!(question, "quit" | "exit" | ":q") {
+            break;
+        }
+        let answer = engine.ask(question, None);
+        let terms = snapshot.terms(question).terms;
+        println!("{}", terminal::render_answer(&answer, &terms, color));
+    }
+    Ok(())
+}

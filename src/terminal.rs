@@ -1,0 +1,93 @@
+//! Lays answers out for a person at a terminal (or a pipe): plain text, with matched
+//! words in bold when the output is a terminal.
+
+use std::fmt::Write;
+
+use crate::answer::{Answer, Hit};
+
+/// Turns our escaped Markdown snippet into terminal text: `**x**` becomes bold (or stays
+/// as is without colour), and Markdown escapes are removed.
+pub fn snippet_text(snippet: &str, color: bool) -> String {
+    let mut out = String::with_capacity(snippet.len());
+    let mut chars = snippet.chars().peekable();
+    let mut bold = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '*' if chars.peek() == Some(&'*') => {
+                chars.next();
+                bold = !bold;
+                out.push_str(match (color, bold) {
+                    (true, true) => "\x1b[1m",
+                    (true, false) => "\x1b[0m",
+                    (false, _) => "**",
+                });
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines()
+        .map(|line| format!("{prefix}{line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// "Title › Section", or just the title.
+pub fn heading(hit: &Hit) -> String {
+    if hit.section.is_empty() {
+        hit.title.clone()
+    } else {
+        format!("{} › {}", hit.title, hit.section)
+    }
+}
+
+/// Renders one ranked passage as a numbered block.
+pub fn render_hit(out: &mut String, rank: usize, hit: &Hit, color: bool) {
+    let _ = writeln!(out, "{rank}. {}", heading(hit));
+    let _ = writeln!(out, "{}", indent(&snippet_text(&hit.snippet, color), "   "));
+    let _ = writeln!(out, "   Source: {}  (relevance {:.1})", hit.source, hit.score);
+}
+
+/// Renders an answer, or a helpful "nothing found" with what was searched.
+pub fn render_answer(answer: &Answer, searched_terms: &[String], color: bool) -> String {
+    let mut out = String::new();
+    if !answer.answered {
+        let _ = writeln!(out, "No passage in the corpus answers that question well.");
+        if searched_terms.is_empty() {
+            let _ = writeln!(out, "The question had no words to search for; try naming a mission, agency or treaty.");
+        } else {
+            let _ = writeln!(out, "Searched for: {}.", searched_terms.join(", "));
+            let _ = writeln!(
+                out,
+                "Try fewer or different words, or the full name of a mission, agency or treaty (for example \"Artemis Accords\" or \"Kibo module\")."
+            );
+        }
+        return out;
+    }
+    for (i, hit) in answer.passages.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        render_hit(&mut out, i + 1, hit, color);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_lose_escapes_and_keep_bold_markers_without_color() {
+        assert_eq!(snippet_text("a \\*b\\* **c** d", false), "a *b* **c** d");
+        assert_eq!(snippet_text("**c**", true), "\x1b[1mc\x1b[0m");
+    }
+}
