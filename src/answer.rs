@@ -139,14 +139,20 @@ impl Engine {
         let generation = index::open_current(&self.root)?;
         if generation.name != self.snapshot().generation.name {
             let snapshot = Arc::new(Snapshot::new(generation));
-            *self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = snapshot;
+            *self
+                .current
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = snapshot;
         }
         Ok(())
     }
 
     /// The generation in service, for listing documents.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.current.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     pub fn settings(&self) -> &AnswerSettings {
@@ -185,7 +191,9 @@ impl Engine {
     fn rank(&self, snapshot: &Snapshot, terms: &Terms, offset: usize, limit: usize) -> Vec<Hit> {
         let generation = &snapshot.generation;
         let searcher = generation.reader.searcher();
-        let Some(query) = query::build_query(terms, generation.fields, &searcher, self.settings.weights) else {
+        let Some(query) =
+            query::build_query(terms, generation.fields, &searcher, self.settings.weights)
+        else {
             return Vec::new();
         };
         let wanted = offset + limit;
@@ -199,7 +207,8 @@ impl Engine {
             }
         };
         let chosen = diversify(&searcher, generation, top, wanted);
-        let mut snippets = SnippetGenerator::create(&searcher, &*query, generation.fields.body).ok();
+        let mut snippets =
+            SnippetGenerator::create(&searcher, &*query, generation.fields.body).ok();
         if let Some(generator) = snippets.as_mut() {
             generator.set_max_num_chars(self.settings.snippet_chars);
         }
@@ -208,7 +217,13 @@ impl Engine {
             .skip(offset)
             .filter_map(|(score, address)| {
                 let stored: TantivyDocument = searcher.doc(address).ok()?;
-                Some(to_hit(generation, &stored, score, snippets.as_ref(), self.settings.snippet_chars))
+                Some(to_hit(
+                    generation,
+                    &stored,
+                    score,
+                    snippets.as_ref(),
+                    self.settings.snippet_chars,
+                ))
             })
             .collect()
     }
@@ -229,7 +244,10 @@ fn diversify(
         let doc_id = searcher
             .doc::<TantivyDocument>(address)
             .ok()
-            .and_then(|d| d.get_first(generation.fields.doc_id).and_then(|v| v.as_str().map(str::to_string)))
+            .and_then(|d| {
+                d.get_first(generation.fields.doc_id)
+                    .and_then(|v| v.as_str().map(str::to_string))
+            })
             .unwrap_or_default();
         let count = per_document.entry(doc_id).or_default();
         if *count < MAX_PASSAGES_PER_DOCUMENT {
@@ -264,7 +282,9 @@ fn to_hit(
     let fields = generation.fields;
     let text = stored_text(stored, fields.body);
     let snippet = match snippets.map(|g| g.snippet(&text)) {
-        Some(snippet) if !snippet.is_empty() => markdown_snippet(&text, snippet.fragment(), snippet.highlighted()),
+        Some(snippet) if !snippet.is_empty() => {
+            markdown_snippet(&text, snippet.fragment(), snippet.highlighted())
+        }
         // No question word is in the body (the match was on title or section): show the start.
         _ => {
             let start = query::clip_chars(&text, snippet_chars);
@@ -279,13 +299,20 @@ fn to_hit(
         score,
         text,
         snippet,
-        position: stored.get_first(fields.position).and_then(|v| v.as_u64()).unwrap_or(0),
+        position: stored
+            .get_first(fields.position)
+            .and_then(|v| v.as_u64())
+            .unwrap_or(0),
     }
 }
 
 /// Renders a fragment as Markdown with its highlighted ranges in bold, escaping every
 /// other Markdown character, and with "…" where the fragment cuts the passage.
-pub fn markdown_snippet(text: &str, fragment: &str, highlighted: &[std::ops::Range<usize>]) -> String {
+pub fn markdown_snippet(
+    text: &str,
+    fragment: &str,
+    highlighted: &[std::ops::Range<usize>],
+) -> String {
     let mut out = String::with_capacity(fragment.len() + 16);
     let trimmed = fragment.trim();
     let lead = fragment.len() - fragment.trim_start().len();
@@ -343,7 +370,9 @@ fn coverage(snapshot: &Snapshot, terms: &Terms, hit: &Hit) -> f32 {
     let total_docs = searcher.num_docs().max(1) as f32;
     let passage_text = format!("{} {} {}", hit.title, hit.section, hit.text);
     let passage_terms: std::collections::HashSet<String> =
-        query::analyze(&snapshot.analyzer.0, &passage_text).into_iter().collect();
+        query::analyze(&snapshot.analyzer.0, &passage_text)
+            .into_iter()
+            .collect();
     let alternatives_present = terms
         .alternatives
         .iter()
@@ -380,7 +409,8 @@ mod tests {
     fn snippets_bold_highlights_and_escape_markdown() {
         let text = "The *Kibo* module_a was built by JAXA.";
         let start = text.find("JAXA").unwrap();
-        let snippet = markdown_snippet(text, text, &[start..start + 4]);
+        let highlighted = [start..start + 4, start + 4..start + 4];
+        let snippet = markdown_snippet(text, text, &highlighted);
         assert_eq!(snippet, "The \\*Kibo\\* module\\_a was built by **JAXA**.");
     }
 

@@ -148,8 +148,18 @@ impl Config {
         })
     }
 
-    fn from_raw(raw: RawConfig, base: &Path, _name: &str) -> Result<Config, (&'static str, String)> {
-        let resolve = |path: PathBuf| if path.is_absolute() { path } else { base.join(path) };
+    fn from_raw(
+        raw: RawConfig,
+        base: &Path,
+        _name: &str,
+    ) -> Result<Config, (&'static str, String)> {
+        let resolve = |path: PathBuf| {
+            if path.is_absolute() {
+                path
+            } else {
+                base.join(path)
+            }
+        };
         let defaults = AnswerSettings::default();
         let answer = AnswerSettings {
             limit: raw.answer.limit.unwrap_or(defaults.limit),
@@ -175,25 +185,46 @@ impl Config {
             ("gateway_url", &raw.discord.gateway_url),
         ] {
             if let Some(url) = url {
-                let parsed = url::Url::parse(url).map_err(|e| (key, format!("is not a valid URL: {e}")))?;
-                let schemes: &[&str] = if key == "gateway_url" { &["ws", "wss"] } else { &["http", "https"] };
+                let parsed =
+                    url::Url::parse(url).map_err(|e| (key, format!("is not a valid URL: {e}")))?;
+                let schemes: &[&str] = if key == "gateway_url" {
+                    &["ws", "wss"]
+                } else {
+                    &["http", "https"]
+                };
                 if !schemes.contains(&parsed.scheme()) {
-                    return Err((key, format!("must start with {}://", schemes.join(":// or "))));
+                    return Err((
+                        key,
+                        format!("must start with {}://", schemes.join(":// or ")),
+                    ));
                 }
             }
         }
-        if raw.discord.guild_ids.contains(&0) || raw.admin.user_ids.contains(&0) || raw.admin.role_ids.contains(&0) {
-            return Err(("ids", "must not contain 0, which is never a Discord id".to_string()));
+        if raw.discord.guild_ids.contains(&0)
+            || raw.admin.user_ids.contains(&0)
+            || raw.admin.role_ids.contains(&0)
+        {
+            return Err((
+                "ids",
+                "must not contain 0, which is never a Discord id".to_string(),
+            ));
         }
         Ok(Config {
             corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
-            index_path: resolve(raw.index.path.unwrap_or_else(|| PathBuf::from(".spacecollab/index"))),
+            index_path: resolve(
+                raw.index
+                    .path
+                    .unwrap_or_else(|| PathBuf::from(".spacecollab/index")),
+            ),
             index_threads: threads,
             watch: raw.index.watch.unwrap_or(false),
             answer,
             discord: DiscordConfig {
                 guild_ids: raw.discord.guild_ids,
-                api_base_url: raw.discord.api_base_url.map(|u| u.trim_end_matches('/').to_string()),
+                api_base_url: raw
+                    .discord
+                    .api_base_url
+                    .map(|u| u.trim_end_matches('/').to_string()),
                 gateway_url: raw.discord.gateway_url,
                 ask_private: raw.discord.ask_private.unwrap_or(false),
                 search_private: raw.discord.search_private.unwrap_or(true),
@@ -212,7 +243,11 @@ fn default_threads() -> usize {
 
 fn line_of_key(text: &str, key: &str) -> usize {
     text.lines()
-        .position(|line| line.trim_start().strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')))
+        .position(|line| {
+            line.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
         .map_or(1, |i| i + 1)
 }
 
@@ -230,20 +265,33 @@ mod tests {
 
     #[test]
     fn an_unknown_key_is_named_with_its_line() {
-        let error = Config::parse("[answer]\nlimit = 3\nlimt = 4\n", Path::new(""), "c.toml").unwrap_err();
+        let error =
+            Config::parse("[answer]\nlimit = 3\nlimt = 4\n", Path::new(""), "c.toml").unwrap_err();
         assert_eq!(error.line, 3);
-        assert!(error.message.contains("unknown field `limt`"), "{}", error.message);
+        assert!(
+            error.message.contains("unknown field `limt`"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
     fn an_invalid_value_names_its_key_and_line() {
         let error = Config::parse("[answer]\n\nlimit = 0\n", Path::new(""), "c.toml").unwrap_err();
-        assert_eq!(error.to_string(), "c.toml:3: `limit` must be between 1 and 25");
+        assert_eq!(
+            error.to_string(),
+            "c.toml:3: `limit` must be between 1 and 25"
+        );
     }
 
     #[test]
     fn urls_are_validated() {
-        let error = Config::parse("[discord]\ngateway_url = \"http://x\"\n", Path::new(""), "c.toml").unwrap_err();
+        let error = Config::parse(
+            "[discord]\ngateway_url = \"http://x\"\n",
+            Path::new(""),
+            "c.toml",
+        )
+        .unwrap_err();
         assert!(error.message.contains("ws://"), "{}", error.message);
     }
 }

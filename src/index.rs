@@ -182,7 +182,9 @@ pub fn open_current(root: &Path) -> Result<Generation, IndexError> {
     let pointer = root.join(CURRENT_FILE);
     let name = match std::fs::read_to_string(&pointer) {
         Ok(name) => name.trim().to_string(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(IndexError::Missing(root.to_path_buf())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(IndexError::Missing(root.to_path_buf()))
+        }
         Err(e) => return Err(io_error(&pointer)(e)),
     };
     open_generation(root, &name)
@@ -202,11 +204,13 @@ fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
         .reload_policy(tantivy::ReloadPolicy::Manual)
         .try_into()?;
     let manifest_path = folder.join(MANIFEST_FILE);
-    let manifest_text = std::fs::read_to_string(&manifest_path).map_err(io_error(&manifest_path))?;
-    let manifest: Manifest = serde_json::from_str(&manifest_text).map_err(|e| IndexError::Manifest {
-        path: manifest_path.clone(),
-        message: e.to_string(),
-    })?;
+    let manifest_text =
+        std::fs::read_to_string(&manifest_path).map_err(io_error(&manifest_path))?;
+    let manifest: Manifest =
+        serde_json::from_str(&manifest_text).map_err(|e| IndexError::Manifest {
+            path: manifest_path.clone(),
+            message: e.to_string(),
+        })?;
     let synonyms_path = folder.join(SYNONYMS_COPY);
     let synonyms = match std::fs::read_to_string(&synonyms_path) {
         Ok(text) => serde_json::from_str(&text).map_err(|e| IndexError::Manifest {
@@ -274,7 +278,8 @@ fn write_generation(
     let (schema, fields) = Fields::schema();
     let index = Index::create_in_dir(folder, schema)?;
     index.tokenizers().register(ANALYZER, english_analyzer());
-    let mut writer: IndexWriter = index.writer_with_num_threads(threads.max(1), WRITER_MEMORY_BYTES * threads.max(1))?;
+    let mut writer: IndexWriter =
+        index.writer_with_num_threads(threads.max(1), WRITER_MEMORY_BYTES * threads.max(1))?;
 
     let total_documents = corpus.documents.len();
     let mut manifest = Manifest::default();
@@ -296,7 +301,11 @@ fn write_generation(
 }
 
 /// Adds one document's passages; returns how many.
-fn add_document(writer: &IndexWriter, fields: Fields, document: &Document) -> Result<usize, IndexError> {
+fn add_document(
+    writer: &IndexWriter,
+    fields: Fields,
+    document: &Document,
+) -> Result<usize, IndexError> {
     let passages = document.passages();
     for passage in &passages {
         let mut entry: TantivyDocument = doc!(
@@ -371,7 +380,9 @@ fn switch_to(root: &Path, name: &str) -> Result<(), IndexError> {
 
 /// A name that sorts after every existing generation.
 fn new_generation_name(root: &Path) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
     let mut name = format!("{GENERATION_PREFIX}{now:020}");
     while root.join(&name).exists() {
         name.push('x');
@@ -384,7 +395,9 @@ fn new_generation_name(root: &Path) -> String {
 pub fn remove_stale_generations(root: &Path) {
     let current = std::fs::read_to_string(root.join(CURRENT_FILE)).unwrap_or_default();
     let current = current.trim();
-    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if name.starts_with(GENERATION_PREFIX) && name != current {

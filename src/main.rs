@@ -100,7 +100,9 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
-            let usage = error.chain().any(|cause| cause.is::<UsageError>() || cause.is::<ConfigError>());
+            let usage = error
+                .chain()
+                .any(|cause| cause.is::<UsageError>() || cause.is::<ConfigError>());
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
@@ -147,7 +149,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&answer)?);
             } else {
                 let terms = engine.snapshot().terms(&question).terms;
-                print!("{}", terminal::render_answer(&answer, &terms, std::io::stdout().is_terminal()));
+                print!(
+                    "{}",
+                    terminal::render_answer(&answer, &terms, std::io::stdout().is_terminal())
+                );
             }
         }
         Command::Search {
@@ -178,7 +183,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::CheckCorpus { corpus } => {
             let root = corpus.unwrap_or(config.corpus_path);
-            let problems = corpus::check_corpus(&root).with_context(|| format!("cannot check {}", root.display()))?;
+            let problems = corpus::check_corpus(&root)
+                .with_context(|| format!("cannot check {}", root.display()))?;
             if problems.is_empty() {
                 println!("{}: no problems found.", root.display());
             } else {
@@ -198,19 +204,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn open_or_build(config: &Config) -> anyhow::Result<Engine> {
     match Engine::open(&config.index_path, config.answer) {
         Err(IndexError::Missing(_)) => {
-            eprintln!("No index yet in {}; building it from {}.", config.index_path.display(), config.corpus_path.display());
+            eprintln!(
+                "No index yet in {}; building it from {}.",
+                config.index_path.display(),
+                config.corpus_path.display()
+            );
             rebuild(config)?;
-            Engine::open(&config.index_path, config.answer)
-                .with_context(|| format!("cannot open the index in {}", config.index_path.display()))
+            Engine::open(&config.index_path, config.answer).with_context(|| {
+                format!("cannot open the index in {}", config.index_path.display())
+            })
         }
-        other => other.with_context(|| format!("cannot open the index in {}", config.index_path.display())),
+        other => other
+            .with_context(|| format!("cannot open the index in {}", config.index_path.display())),
     }
 }
 
 /// Builds the index with a progress bar (on a terminal) and prints a one-line summary.
 fn rebuild(config: &Config) -> anyhow::Result<()> {
     if !config.corpus_path.exists() {
-        return Err(UsageError(format!("the corpus path {} does not exist", config.corpus_path.display())).into());
+        return Err(UsageError(format!(
+            "the corpus path {} does not exist",
+            config.corpus_path.display()
+        ))
+        .into());
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -218,15 +234,20 @@ fn rebuild(config: &Config) -> anyhow::Result<()> {
             .expect("the template is valid")
             .progress_chars("=> "),
     );
-    let report = reindex::rebuild(&config.corpus_path, &config.index_path, config.index_threads, |stage| {
-        let (message, done, total) = match stage {
-            Stage::Reading(done, total) => ("reading", done, total),
-            Stage::Indexing(done, total) => ("indexing", done, total),
-        };
-        bar.set_message(message);
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    })
+    let report = reindex::rebuild(
+        &config.corpus_path,
+        &config.index_path,
+        config.index_threads,
+        |stage| {
+            let (message, done, total) = match stage {
+                Stage::Reading(done, total) => ("reading", done, total),
+                Stage::Indexing(done, total) => ("indexing", done, total),
+            };
+            bar.set_message(message);
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )
     .with_context(|| format!("cannot index {}", config.corpus_path.display()))?;
     bar.finish_and_clear();
     for skipped in &report.skipped {

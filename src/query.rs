@@ -4,7 +4,9 @@
 
 use std::collections::HashSet;
 
-use tantivy::query::{BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Searcher, Term};
@@ -22,9 +24,9 @@ pub const MAX_TERMS: usize = 32;
 /// They are searched for only when a question has nothing else.
 const QUESTION_WORDS: &[&str] = &[
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "do", "does", "did",
-    "can", "could", "would", "should", "tell", "me", "about", "please", "explain", "describe",
-    "i", "you", "we", "my", "your", "our", "has", "have", "had", "were", "am", "any", "some",
-    "know", "give", "list", "name", "many", "much",
+    "can", "could", "would", "should", "tell", "me", "about", "please", "explain", "describe", "i",
+    "you", "we", "my", "your", "our", "has", "have", "had", "were", "am", "any", "some", "know",
+    "give", "list", "name", "many", "much",
 ];
 
 /// Weights of the parts of the query; tuned with `spacecollab eval`.
@@ -112,7 +114,8 @@ impl AnalyzedSynonyms {
             let present = group.iter().position(|member| contains_run(tokens, member));
             if let Some(found) = present {
                 for (i, member) in group.iter().enumerate() {
-                    if i != found && !contains_run(tokens, member) && !alternatives.contains(member) {
+                    if i != found && !contains_run(tokens, member) && !alternatives.contains(member)
+                    {
                         alternatives.push(member.clone());
                     }
                 }
@@ -123,19 +126,30 @@ impl AnalyzedSynonyms {
 }
 
 fn contains_run(haystack: &[String], needle: &[String]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|window| window == needle)
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
 }
 
 /// Analyzes a question: clipped, analyzed, question words dropped (unless nothing else
 /// is left), duplicates removed, capped at [`MAX_TERMS`].
-pub fn question_terms(analyzer: &TextAnalyzer, synonyms: &AnalyzedSynonyms, question: &str) -> Terms {
+pub fn question_terms(
+    analyzer: &TextAnalyzer,
+    synonyms: &AnalyzedSynonyms,
+    question: &str,
+) -> Terms {
     let question = clip_chars(question, MAX_QUESTION_CHARS);
     let tokens = analyze(analyzer, question);
     let question_words: HashSet<String> = QUESTION_WORDS
         .iter()
         .flat_map(|word| analyze(analyzer, word))
         .collect();
-    let content: Vec<String> = tokens.iter().filter(|t| !question_words.contains(*t)).cloned().collect();
+    let content: Vec<String> = tokens
+        .iter()
+        .filter(|t| !question_words.contains(*t))
+        .cloned()
+        .collect();
     let chosen = if content.is_empty() { tokens } else { content };
 
     let mut seen = HashSet::new();
@@ -146,11 +160,19 @@ pub fn question_terms(analyzer: &TextAnalyzer, synonyms: &AnalyzedSynonyms, ques
         .cloned()
         .collect();
     let alternatives = synonyms.alternatives(&chosen);
-    Terms { terms, alternatives }
+    Terms {
+        terms,
+        alternatives,
+    }
 }
 
 /// Builds the query for analyzed terms. Returns `None` when there is nothing to search.
-pub fn build_query(terms: &Terms, fields: Fields, searcher: &Searcher, weights: Weights) -> Option<Box<dyn Query>> {
+pub fn build_query(
+    terms: &Terms,
+    fields: Fields,
+    searcher: &Searcher,
+    weights: Weights,
+) -> Option<Box<dyn Query>> {
     if terms.terms.is_empty() {
         return None;
     }
@@ -165,7 +187,10 @@ pub fn build_query(terms: &Terms, fields: Fields, searcher: &Searcher, weights: 
             clauses.push((Occur::Should, boosted(term_query(field, text), weight)));
         }
         let unknown = weighted_fields.iter().all(|(field, _)| {
-            searcher.doc_freq(&Term::from_field_text(*field, text)).unwrap_or(0) == 0
+            searcher
+                .doc_freq(&Term::from_field_text(*field, text))
+                .unwrap_or(0)
+                == 0
         });
         // Only words the index has never seen get typo tolerance, so a fuzzy match can
         // never outrank an exact one.
@@ -173,7 +198,10 @@ pub fn build_query(terms: &Terms, fields: Fields, searcher: &Searcher, weights: 
             let distance = if text.chars().count() >= 8 { 2 } else { 1 };
             for (field, weight) in weighted_fields {
                 let fuzzy = FuzzyTermQuery::new(Term::from_field_text(field, text), distance, true);
-                clauses.push((Occur::Should, boosted(Box::new(fuzzy), weight * weights.fuzzy)));
+                clauses.push((
+                    Occur::Should,
+                    boosted(Box::new(fuzzy), weight * weights.fuzzy),
+                ));
             }
         }
     }
@@ -189,7 +217,10 @@ pub fn build_query(terms: &Terms, fields: Fields, searcher: &Searcher, weights: 
     }
     for alternative in &terms.alternatives {
         for (field, weight) in weighted_fields {
-            clauses.push((Occur::Should, boosted(phrase_or_term(field, alternative), weight * weights.synonym)));
+            clauses.push((
+                Occur::Should,
+                boosted(phrase_or_term(field, alternative), weight * weights.synonym),
+            ));
         }
     }
     Some(Box::new(BooleanQuery::new(clauses)))
@@ -206,7 +237,10 @@ fn phrase_or_term(field: Field, tokens: &[String]) -> Box<dyn Query> {
     if tokens.len() == 1 {
         return term_query(field, &tokens[0]);
     }
-    let terms = tokens.iter().map(|t| Term::from_field_text(field, t)).collect();
+    let terms = tokens
+        .iter()
+        .map(|t| Term::from_field_text(field, t))
+        .collect();
     Box::new(PhraseQuery::new(terms))
 }
 
@@ -229,7 +263,10 @@ mod tests {
 
     #[test]
     fn question_words_and_stop_words_are_dropped() {
-        assert_eq!(terms("Which agencies built the ISS?"), vec!["agenc", "built", "iss"]);
+        assert_eq!(
+            terms("Which agencies built the ISS?"),
+            vec!["agenc", "built", "iss"]
+        );
     }
 
     #[test]
@@ -239,7 +276,10 @@ mod tests {
 
     #[test]
     fn query_syntax_is_just_text() {
-        assert_eq!(terms("title:(ISS^2 AND -\"Zarya\")"), vec!["titl", "iss", "2", "zarya"]);
+        assert_eq!(
+            terms("title:(ISS^2 AND -\"Zarya\")"),
+            vec!["titl", "iss", "2", "zarya"]
+        );
         assert!(terms("*^2 (((( ))))").contains(&"2".to_string()));
     }
 

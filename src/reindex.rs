@@ -52,7 +52,9 @@ pub fn rebuild(
     mut progress: impl FnMut(Stage),
 ) -> Result<Report, ReindexError> {
     let started = std::time::Instant::now();
-    let corpus = corpus::load(corpus_path, |done, total| progress(Stage::Reading(done, total)))?;
+    let corpus = corpus::load(corpus_path, |done, total| {
+        progress(Stage::Reading(done, total))
+    })?;
     if corpus.documents.is_empty() {
         return Err(ReindexError::NothingLoaded {
             path: corpus_path.display().to_string(),

@@ -53,7 +53,11 @@ pub fn heading(hit: &Hit) -> String {
 pub fn render_hit(out: &mut String, rank: usize, hit: &Hit, color: bool) {
     let _ = writeln!(out, "{rank}. {}", heading(hit));
     let _ = writeln!(out, "{}", indent(&snippet_text(&hit.snippet, color), "   "));
-    let _ = writeln!(out, "   Source: {}  (relevance {:.1})", hit.source, hit.score);
+    let _ = writeln!(
+        out,
+        "   Source: {}  (relevance {:.1})",
+        hit.source, hit.score
+    );
 }
 
 /// Renders an answer, or a helpful "nothing found" with what was searched.
@@ -62,7 +66,10 @@ pub fn render_answer(answer: &Answer, searched_terms: &[String], color: bool) ->
     if !answer.answered {
         let _ = writeln!(out, "No passage in the corpus answers that question well.");
         if searched_terms.is_empty() {
-            let _ = writeln!(out, "The question had no words to search for; try naming a mission, agency or treaty.");
+            let _ = writeln!(
+                out,
+                "The question had no words to search for; try naming a mission, agency or treaty."
+            );
         } else {
             let _ = writeln!(out, "Searched for: {}.", searched_terms.join(", "));
             let _ = writeln!(

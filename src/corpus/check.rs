@@ -35,7 +35,9 @@ impl From<CorpusError> for Problem {
         let text = error.to_string();
         let (location, message) = text.split_once(": ").unwrap_or((&text, ""));
         let (path, line) = match location.rsplit_once(':') {
-            Some((path, line)) if line.parse::<usize>().is_ok() => (path.to_string(), line.parse().unwrap_or(1)),
+            Some((path, line)) if line.parse::<usize>().is_ok() => {
+                (path.to_string(), line.parse().unwrap_or(1))
+            }
             _ => (location.to_string(), 1),
         };
         Problem {
@@ -53,10 +55,18 @@ impl From<CorpusError> for Problem {
 pub fn check_corpus(root: &Path) -> Result<Vec<Problem>, CorpusError> {
     let corpus = super::load(root, |_, _| {})?;
     let mut problems: Vec<Problem> = corpus.skipped.iter().cloned().map(Problem::from).collect();
-    let base = if root.is_dir() { root } else { root.parent().unwrap_or(root) };
+    let base = if root.is_dir() {
+        root
+    } else {
+        root.parent().unwrap_or(root)
+    };
 
     for path in corpus_files(root)? {
-        let relative = path.strip_prefix(base).unwrap_or(&path).display().to_string();
+        let relative = path
+            .strip_prefix(base)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
         if Format::of(&path) != Some(Format::Markdown) {
             problems.push(Problem {
                 path: relative,
@@ -65,9 +75,13 @@ pub fn check_corpus(root: &Path) -> Result<Vec<Problem>, CorpusError> {
             });
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         // Files that failed to load are already reported above.
-        let Ok(split) = front_matter::split(&text) else { continue };
+        let Ok(split) = front_matter::split(&text) else {
+            continue;
+        };
         let meta = split.front_matter;
         let problem = |key: &str, message: String| Problem {
             path: relative.clone(),
@@ -90,20 +104,29 @@ pub fn check_corpus(root: &Path) -> Result<Vec<Problem>, CorpusError> {
         }
         if let Some(date) = &meta.reviewed {
             if !is_iso_date(date) {
-                problems.push(problem("reviewed", format!("`reviewed` must be a date like 2026-11-27, not `{date}`")));
+                problems.push(problem(
+                    "reviewed",
+                    format!("`reviewed` must be a date like 2026-11-27, not `{date}`"),
+                ));
             }
         }
         for source in &meta.sources {
             if let Err(reason) = check_url(source) {
                 problems.push(Problem {
                     path: relative.clone(),
-                    line: line_of_text(&text, source).unwrap_or_else(|| line_of_key(&text, "sources")),
+                    line: line_of_text(&text, source)
+                        .unwrap_or_else(|| line_of_key(&text, "sources")),
                     message: format!("source `{source}` is not a well-formed URL: {reason}"),
                 });
             }
         }
         let long = split::word_count(split.body) > SHORT_DOCUMENT_WORDS;
-        if long && !split.body.lines().any(|l| l.trim_start().starts_with("## ")) {
+        if long
+            && !split
+                .body
+                .lines()
+                .any(|l| l.trim_start().starts_with("## "))
+        {
             problems.push(Problem {
                 path: relative.clone(),
                 line: split.body_line,
@@ -144,14 +167,20 @@ fn line_of_key(text: &str, key: &str) -> usize {
 }
 
 fn line_of_text(text: &str, needle: &str) -> Option<usize> {
-    text.lines().position(|line| line.contains(needle)).map(|i| i + 1)
+    text.lines()
+        .position(|line| line.contains(needle))
+        .map(|i| i + 1)
 }
 
 fn is_iso_date(text: &str) -> bool {
     let parts: Vec<&str> = text.split('-').collect();
-    let [year, month, day] = parts.as_slice() else { return false };
+    let [year, month, day] = parts.as_slice() else {
+        return false;
+    };
     let number = |s: &str, len: usize, max: u32| {
-        s.len() == len && s.chars().all(|c| c.is_ascii_digit()) && s.parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
+        s.len() == len
+            && s.chars().all(|c| c.is_ascii_digit())
+            && s.parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
     };
     number(year, 4, 9999) && number(month, 2, 12) && number(day, 2, 31)
 }
@@ -163,7 +192,9 @@ fn check_url(text: &str) -> Result<(), String> {
         return Err(format!("scheme `{}` is not http or https", url.scheme()));
     }
     match url.host_str() {
-        Some(host) if host.contains('.') && !host.starts_with('.') && !host.ends_with('.') => Ok(()),
+        Some(host) if host.contains('.') && !host.starts_with('.') && !host.ends_with('.') => {
+            Ok(())
+        }
         _ => Err("the host name is missing or incomplete".to_string()),
     }
 }
@@ -217,7 +248,10 @@ mod tests {
 
     #[test]
     fn load_errors_become_problems_with_lines() {
-        let problem = Problem::from(CorpusError::Empty { path: "a/b.md".into(), line: 7 });
+        let problem = Problem::from(CorpusError::Empty {
+            path: "a/b.md".into(),
+            line: 7,
+        });
         assert_eq!(problem.to_string(), "a/b.md:7: the document has no text");
     }
 }

@@ -37,8 +37,15 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> Loaded {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
-            let line = bytes[..error.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-            return Loaded::one(Err(CorpusError::InvalidUtf8 { path: display, line }));
+            let line = bytes[..error.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            return Loaded::one(Err(CorpusError::InvalidUtf8 {
+                path: display,
+                line,
+            }));
         }
     };
     let id = document_id(path);
@@ -135,12 +142,19 @@ fn parse_markdown(path: &str, id: String, text: &str) -> Result<Document, Corpus
     let flush = |block: &mut String, sections: &mut Vec<Section>| {
         let text = block.trim();
         if !text.is_empty() {
-            sections.last_mut().expect("one section").paragraphs.push(text.to_string());
+            sections
+                .last_mut()
+                .expect("one section")
+                .paragraphs
+                .push(text.to_string());
         }
         block.clear();
     };
 
-    for event in Parser::new_ext(split.body, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH) {
+    for event in Parser::new_ext(
+        split.body,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    ) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
                 flush(&mut block, &mut sections);
@@ -159,7 +173,9 @@ fn parse_markdown(path: &str, id: String, text: &str) -> Result<Document, Corpus
                     }
                 }
             }
-            Event::Start(Tag::Image { .. } | Tag::HtmlBlock | Tag::MetadataBlock(_)) => skip_depth += 1,
+            Event::Start(Tag::Image { .. } | Tag::HtmlBlock | Tag::MetadataBlock(_)) => {
+                skip_depth += 1
+            }
             Event::End(TagEnd::Image | TagEnd::HtmlBlock | TagEnd::MetadataBlock(_)) => {
                 skip_depth = skip_depth.saturating_sub(1)
             }
@@ -181,11 +197,9 @@ fn parse_markdown(path: &str, id: String, text: &str) -> Result<Document, Corpus
                 }
                 block.push_str("• ");
             }
-            Event::End(TagEnd::Paragraph | TagEnd::BlockQuote(_) | TagEnd::CodeBlock | TagEnd::Table)
-                if list_depth == 0 =>
-            {
-                flush(&mut block, &mut sections)
-            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::BlockQuote(_) | TagEnd::CodeBlock | TagEnd::Table,
+            ) if list_depth == 0 => flush(&mut block, &mut sections),
             Event::End(TagEnd::TableCell) => block.push_str(" | "),
             Event::End(TagEnd::TableRow | TagEnd::TableHead) => block.push('\n'),
             Event::Text(text) | Event::Code(text) if skip_depth == 0 => match &mut heading {
@@ -200,7 +214,14 @@ fn parse_markdown(path: &str, id: String, text: &str) -> Result<Document, Corpus
         }
     }
     flush(&mut block, &mut sections);
-    build(path, id, split.front_matter, found_title, sections, split.body_line)
+    build(
+        path,
+        id,
+        split.front_matter,
+        found_title,
+        sections,
+        split.body_line,
+    )
 }
 
 /// Plain text: paragraphs are separated by blank lines. A short first line without
@@ -231,10 +252,22 @@ fn parse_plain_text(path: &str, id: String, text: &str) -> Result<Document, Corp
 
 /// Block elements whose text forms a paragraph.
 const HTML_BLOCKS: &[&str] = &[
-    "p", "li", "blockquote", "pre", "dd", "dt", "td", "th", "figcaption", "address", "summary",
+    "p",
+    "li",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "td",
+    "th",
+    "figcaption",
+    "address",
+    "summary",
 ];
 /// Elements whose content is never text for readers.
-const HTML_SKIPPED: &[&str] = &["script", "style", "noscript", "template", "svg", "head", "nav"];
+const HTML_SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "svg", "head", "nav",
+];
 
 /// HTML: text only, scripts and styles dropped. `h1`–`h6` start sections; the page
 /// `<title>` (or first `h1`) is the title.
@@ -273,7 +306,11 @@ impl HtmlWalker {
     fn flush(&mut self) {
         let text = collapse_whitespace(&self.current);
         if !text.is_empty() {
-            self.sections.last_mut().expect("one section").paragraphs.push(text);
+            self.sections
+                .last_mut()
+                .expect("one section")
+                .paragraphs
+                .push(text);
         }
         self.current.clear();
     }
@@ -283,7 +320,9 @@ impl HtmlWalker {
             match child.value() {
                 Node::Text(text) => self.current.push_str(text),
                 Node::Element(e) => {
-                    let Some(child) = ElementRef::wrap(child) else { continue };
+                    let Some(child) = ElementRef::wrap(child) else {
+                        continue;
+                    };
                     let name = e.name();
                     if HTML_SKIPPED.contains(&name) {
                         continue;
@@ -308,8 +347,21 @@ impl HtmlWalker {
                     } else {
                         let is_block = matches!(
                             name,
-                            "div" | "section" | "article" | "main" | "header" | "footer" | "ul" | "ol"
-                                | "table" | "tr" | "br" | "hr" | "body" | "aside" | "figure"
+                            "div"
+                                | "section"
+                                | "article"
+                                | "main"
+                                | "header"
+                                | "footer"
+                                | "ul"
+                                | "ol"
+                                | "table"
+                                | "tr"
+                                | "br"
+                                | "hr"
+                                | "body"
+                                | "aside"
+                                | "figure"
                         ) || HTML_BLOCKS.contains(&name);
                         if is_block {
                             self.flush();
@@ -331,7 +383,10 @@ fn has_block_inside(element: ElementRef<'_>) -> bool {
         .descendants()
         .skip(1)
         .filter_map(ElementRef::wrap)
-        .any(|e| HTML_BLOCKS.contains(&e.value().name()) || e.value().name().starts_with('h') && e.value().name().len() == 2)
+        .any(|e| {
+            HTML_BLOCKS.contains(&e.value().name())
+                || e.value().name().starts_with('h') && e.value().name().len() == 2
+        })
 }
 
 /// Text of an element, leaving out scripts and styles nested in it.
@@ -339,7 +394,10 @@ fn visible_text(element: ElementRef<'_>) -> String {
     let mut text = String::new();
     for node in element.descendants() {
         if let Node::Text(t) = node.value() {
-            let hidden = node.ancestors().filter_map(ElementRef::wrap).any(|a| HTML_SKIPPED.contains(&a.value().name()));
+            let hidden = node
+                .ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|a| HTML_SKIPPED.contains(&a.value().name()));
             if !hidden {
                 text.push_str(t);
             }
@@ -430,7 +488,10 @@ mod tests {
         assert_eq!(doc.sections.len(), 3);
         assert_eq!(doc.sections[0].heading, None);
         assert_eq!(doc.sections[1].heading.as_deref(), Some("Modules"));
-        assert_eq!(doc.sections[1].paragraphs, vec!["The pressurised module.", "The exposed facility."]);
+        assert_eq!(
+            doc.sections[1].paragraphs,
+            vec!["The pressurised module.", "The exposed facility."]
+        );
         assert_eq!(doc.sections[2].paragraphs, vec!["• one\n• two"]);
         assert_eq!(doc.primary_source(), "https://example.org/kibo");
     }
@@ -439,7 +500,10 @@ mod tests {
     fn markdown_h1_is_the_title_without_front_matter() {
         let loaded = parse("a.md", "# The Title\n\nSome text here.");
         assert_eq!(loaded.documents[0].title, "The Title");
-        assert_eq!(loaded.documents[0].sections[0].paragraphs, vec!["Some text here."]);
+        assert_eq!(
+            loaded.documents[0].sections[0].paragraphs,
+            vec!["Some text here."]
+        );
     }
 
     #[test]
@@ -448,24 +512,37 @@ mod tests {
         assert!(loaded.documents.is_empty());
         let message = loaded.errors[0].to_string();
         // YAML notices the unclosed list where the block ends, on line 3 or 4.
-        assert!(message.starts_with("bad.md:3: bad front matter") || message.starts_with("bad.md:4: bad front matter"), "{message}");
+        assert!(
+            message.starts_with("bad.md:3: bad front matter")
+                || message.starts_with("bad.md:4: bad front matter"),
+            "{message}"
+        );
     }
 
     #[test]
     fn an_empty_document_is_an_error() {
         let loaded = parse("empty.md", "---\ntitle: Nothing\n---\n\n## Heading only\n");
-        assert_eq!(loaded.errors[0].to_string(), "empty.md:4: the document has no text");
+        assert_eq!(
+            loaded.errors[0].to_string(),
+            "empty.md:4: the document has no text"
+        );
     }
 
     #[test]
     fn invalid_utf8_names_the_line() {
         let loaded = parse_file(Path::new("x.txt"), b"fine\nstill fine\nbad \xff byte");
-        assert_eq!(loaded.errors[0].to_string(), "x.txt:3: the file is not valid UTF-8 text");
+        assert_eq!(
+            loaded.errors[0].to_string(),
+            "x.txt:3: the file is not valid UTF-8 text"
+        );
     }
 
     #[test]
     fn plain_text_takes_a_short_first_line_as_title() {
-        let loaded = parse("essay.txt", "The Power of Unity\n\nFirst paragraph.\n\nSecond one.");
+        let loaded = parse(
+            "essay.txt",
+            "The Power of Unity\n\nFirst paragraph.\n\nSecond one.",
+        );
         let doc = &loaded.documents[0];
         assert_eq!(doc.title, "The Power of Unity");
         assert_eq!(doc.sections[0].paragraphs.len(), 2);
@@ -477,9 +554,17 @@ mod tests {
             <script>alert('x')</script><h2>Part</h2><p>Visible <b>text</b>.</p><div>Loose words</div></body></html>";
         let doc = &parse("page.html", html).documents[0];
         assert_eq!(doc.title, "Page");
-        let all: String = doc.sections.iter().flat_map(|s| s.paragraphs.clone()).collect::<Vec<_>>().join("|");
+        let all: String = doc
+            .sections
+            .iter()
+            .flat_map(|s| s.paragraphs.clone())
+            .collect::<Vec<_>>()
+            .join("|");
         assert_eq!(all, "Visible text.|Loose words");
-        assert_eq!(doc.sections.last().unwrap().heading.as_deref(), Some("Part"));
+        assert_eq!(
+            doc.sections.last().unwrap().heading.as_deref(),
+            Some("Part")
+        );
     }
 
     #[test]
@@ -488,6 +573,8 @@ mod tests {
         let loaded = parse("set.jsonl", text);
         assert_eq!(loaded.documents.len(), 2);
         assert_eq!(loaded.documents[1].id, "3");
-        assert!(loaded.errors[0].to_string().starts_with("set.jsonl:2: bad JSON Lines record"));
+        assert!(loaded.errors[0]
+            .to_string()
+            .starts_with("set.jsonl:2: bad JSON Lines record"));
     }
 }

@@ -73,10 +73,14 @@ pub fn split(text: &str) -> Result<Split<'_>, FrontMatterError> {
         if offset >= text.len() {
             return Err(FrontMatterError {
                 line: 1,
-                message: format!("the front matter opened with `{fence}` on line 1 is never closed"),
+                message: format!(
+                    "the front matter opened with `{fence}` on line 1 is never closed"
+                ),
             });
         }
-        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i + 1);
+        let end = text[offset..]
+            .find('\n')
+            .map_or(text.len(), |i| offset + i + 1);
         if text[offset..end].trim_end() == fence {
             let block = &text[block_start..offset];
             let front_matter = if fence == "+++" {
@@ -120,7 +124,11 @@ fn parse_yaml(block: &str) -> Result<FrontMatter, (usize, String)> {
         let line = error.location().map_or(1, |l| l.line());
         let message = error.to_string();
         // serde_yaml appends " at line N column M"; we report the file line ourselves.
-        let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
         (line, message)
     })?;
     let json = serde_json::to_value(value).map_err(|error| (1, error.to_string()))?;
@@ -129,7 +137,10 @@ fn parse_yaml(block: &str) -> Result<FrontMatter, (usize, String)> {
 
 fn from_json(json: serde_json::Value) -> Result<FrontMatter, (usize, String)> {
     if !json.is_object() {
-        return Err((1, "front matter must be a table of keys and values".to_string()));
+        return Err((
+            1,
+            "front matter must be a table of keys and values".to_string(),
+        ));
     }
     serde_json::from_value(json).map_err(|error| (1, error.to_string()))
 }
@@ -235,6 +246,10 @@ mod tests {
     #[test]
     fn a_wrong_type_is_an_error() {
         let error = split("---\ntitle: [1, 2]\n---\nBody").unwrap_err();
-        assert!(error.message.contains("title") || error.message.contains("string"), "{}", error.message);
+        assert!(
+            error.message.contains("title") || error.message.contains("string"),
+            "{}",
+            error.message
+        );
     }
 }

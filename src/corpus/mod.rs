@@ -92,7 +92,9 @@ pub struct Passage {
 impl Document {
     /// Where a reader can check this document: its first source URL, else its file.
     pub fn primary_source(&self) -> &str {
-        self.sources.first().map_or(self.path.as_str(), String::as_str)
+        self.sources
+            .first()
+            .map_or(self.path.as_str(), String::as_str)
     }
 
     /// Splits the document into passages of about 60–250 words along its sections.
@@ -215,7 +217,11 @@ pub fn load(root: &Path, mut progress: impl FnMut(usize, usize)) -> Result<Corpu
         Err(error) => corpus.skipped.push(error),
     }
     let mut seen: HashMap<String, String> = HashMap::new();
-    let base = if root.is_dir() { root } else { root.parent().unwrap_or(root) };
+    let base = if root.is_dir() {
+        root
+    } else {
+        root.parent().unwrap_or(root)
+    };
     for (done, path) in files.iter().enumerate() {
         let relative = path.strip_prefix(base).unwrap_or(path);
         match std::fs::read(path) {

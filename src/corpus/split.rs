@@ -114,11 +114,16 @@ pub fn split_sentences(text: &str) -> Vec<&str> {
         while end < chars.len() && matches!(chars[end].1, '"' | '\'' | ')' | '”' | '’' | ']') {
             end += 1;
         }
-        let Some(&(_, after)) = chars.get(end) else { continue };
+        let Some(&(_, after)) = chars.get(end) else {
+            continue;
+        };
         if !after.is_whitespace() {
             continue;
         }
-        let next = chars[end..].iter().map(|&(_, c)| c).find(|c| !c.is_whitespace());
+        let next = chars[end..]
+            .iter()
+            .map(|&(_, c)| c)
+            .find(|c| !c.is_whitespace());
         let starts_sentence = next.is_some_and(|n| {
             n.is_uppercase() || n.is_ascii_digit() || matches!(n, '"' | '“' | '\'' | '(' | '*')
         });
@@ -164,7 +169,8 @@ mod tests {
 
     #[test]
     fn sentences_split_at_terminal_punctuation_only() {
-        let text = "The U.S. and Dr. Smith met. They signed it! Did they? Yes (in 1998.) Then 2000 came.";
+        let text =
+            "The U.S. and Dr. Smith met. They signed it! Did they? Yes (in 1998.) Then 2000 came.";
         assert_eq!(
             split_sentences(text),
             vec![

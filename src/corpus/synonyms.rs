@@ -24,13 +24,14 @@ impl Synonyms {
     /// # Errors
     /// When the text is not TOML of the form `groups = [["a", "b"], ...]`.
     pub fn parse(path: &str, text: &str) -> Result<Synonyms, CorpusError> {
-        let synonyms: Synonyms = toml::from_str(text).map_err(|error| CorpusError::FrontMatter {
-            path: path.to_string(),
-            line: error
-                .span()
-                .map_or(1, |span| text[..span.start].matches('\n').count() + 1),
-            message: error.message().to_string(),
-        })?;
+        let synonyms: Synonyms =
+            toml::from_str(text).map_err(|error| CorpusError::FrontMatter {
+                path: path.to_string(),
+                line: error
+                    .span()
+                    .map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+                message: error.message().to_string(),
+            })?;
         let groups = synonyms
             .groups
             .into_iter()
@@ -70,8 +71,18 @@ mod tests {
 
     #[test]
     fn groups_are_parsed_and_trimmed() {
-        let synonyms = Synonyms::parse("s.toml", "groups = [[\"ISS\", \" International Space Station \"], [\"lonely\"]]").unwrap();
-        assert_eq!(synonyms.groups, vec![vec!["ISS".to_string(), "International Space Station".to_string()]]);
+        let synonyms = Synonyms::parse(
+            "s.toml",
+            "groups = [[\"ISS\", \" International Space Station \"], [\"lonely\"]]",
+        )
+        .unwrap();
+        assert_eq!(
+            synonyms.groups,
+            vec![vec![
+                "ISS".to_string(),
+                "International Space Station".to_string()
+            ]]
+        );
     }
 
     #[test]
