@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
@@ -76,12 +76,28 @@ pub struct Engine {
     settings: AnswerSettings,
 }
 
+/// A document and the score of its best passage, for document-level rankings
+/// (`spacecollab eval` on BEIR sets, where relevance is judged per document).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentHit {
+    pub doc_id: String,
+    pub score: f32,
+}
+
+/// Passages fetched per wanted document in [`Engine::rank_documents`]: documents are
+/// split into a few passages, so this many leave enough distinct documents after grouping.
+const PASSAGES_PER_DOCUMENT_FETCHED: usize = 3;
+
 /// A generation plus what the engine derives from it once.
 #[derive(Debug)]
 pub struct Snapshot {
     pub generation: Generation,
     analyzer: TextAnalyzerHolder,
     synonyms: AnalyzedSynonyms,
+    /// The document id of every passage, by segment and doc number, read from the store
+    /// on first use: grouping hundreds of passages per query by reading stored documents
+    /// would cost more than the search itself.
+    doc_ids: OnceLock<Vec<Vec<Arc<str>>>>,
 }
 
 /// `TextAnalyzer` has no `Debug`; this wrapper gives it one.
@@ -101,7 +117,36 @@ impl Snapshot {
             generation,
             analyzer: TextAnalyzerHolder(analyzer),
             synonyms,
+            doc_ids: OnceLock::new(),
         }
+    }
+
+    /// The document id of the passage at `address` (empty if it cannot be read).
+    fn doc_id(&self, address: DocAddress) -> Arc<str> {
+        let table = self.doc_ids.get_or_init(|| {
+            let searcher = self.generation.reader.searcher();
+            let field = self.generation.fields.doc_id;
+            searcher
+                .segment_readers()
+                .iter()
+                .enumerate()
+                .map(|(segment, reader)| {
+                    (0..reader.max_doc())
+                        .map(|doc| {
+                            searcher
+                                .doc::<TantivyDocument>(DocAddress::new(segment as u32, doc))
+                                .map(|d| Arc::from(stored_text(&d, field)))
+                                .unwrap_or_else(|_| Arc::from(""))
+                        })
+                        .collect()
+                })
+                .collect()
+        });
+        table
+            .get(address.segment_ord as usize)
+            .and_then(|segment| segment.get(address.doc_id as usize))
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""))
     }
 
     /// The analyzed form of a question, as the engine will search for it.
@@ -186,6 +231,43 @@ impl Engine {
         let snapshot = self.snapshot();
         let terms = snapshot.terms(query);
         self.rank(&snapshot, &terms, offset, limit)
+    }
+
+    /// The `limit` best documents for a query, each scored by its best passage.
+    pub fn rank_documents(&self, query: &str, limit: usize) -> Vec<DocumentHit> {
+        let snapshot = self.snapshot();
+        let terms = snapshot.terms(query);
+        let generation = &snapshot.generation;
+        let searcher = generation.reader.searcher();
+        let Some(query) =
+            query::build_query(&terms, generation.fields, &searcher, self.settings.weights)
+        else {
+            return Vec::new();
+        };
+        let candidates = limit.max(1) * PASSAGES_PER_DOCUMENT_FETCHED;
+        let top = match searcher.search(&*query, &TopDocs::with_limit(candidates)) {
+            Ok(top) => top,
+            Err(error) => {
+                tracing::warn!(%error, "search failed");
+                return Vec::new();
+            }
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut documents = Vec::with_capacity(limit);
+        // Passages come best first, so a document's first passage is its best.
+        for (score, address) in top {
+            let doc_id = snapshot.doc_id(address);
+            if seen.insert(doc_id.clone()) {
+                documents.push(DocumentHit {
+                    doc_id: doc_id.to_string(),
+                    score,
+                });
+                if documents.len() == limit {
+                    break;
+                }
+            }
+        }
+        documents
     }
 
     fn rank(&self, snapshot: &Snapshot, terms: &Terms, offset: usize, limit: usize) -> Vec<Hit> {

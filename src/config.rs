@@ -63,6 +63,7 @@ struct RawDiscord {
     gateway_url: Option<String>,
     ask_private: Option<bool>,
     search_private: Option<bool>,
+    defer_after_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -99,6 +100,8 @@ pub struct DiscordConfig {
     pub ask_private: bool,
     /// Whether `/search` replies are ephemeral when the user does not say.
     pub search_private: bool,
+    /// An answer not ready after this many milliseconds is deferred, then edited in.
+    pub defer_after_ms: u64,
 }
 
 /// The `[admin]` section: who may run `/reindex` besides members with Manage Server.
@@ -200,6 +203,9 @@ impl Config {
                 }
             }
         }
+        if raw.discord.defer_after_ms.is_some_and(|ms| ms > 2_500) {
+            return Err(("defer_after_ms", "must be at most 2500, to answer within Discord's 3-second deadline".to_string()));
+        }
         if raw.discord.guild_ids.contains(&0)
             || raw.admin.user_ids.contains(&0)
             || raw.admin.role_ids.contains(&0)
@@ -228,6 +234,7 @@ impl Config {
                 gateway_url: raw.discord.gateway_url,
                 ask_private: raw.discord.ask_private.unwrap_or(false),
                 search_private: raw.discord.search_private.unwrap_or(true),
+                defer_after_ms: raw.discord.defer_after_ms.unwrap_or(1_500),
             },
             admin: AdminConfig {
                 user_ids: raw.admin.user_ids,

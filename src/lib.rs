@@ -6,6 +6,7 @@
 pub mod answer;
 pub mod config;
 pub mod corpus;
+pub mod discord;
 pub mod index;
 pub mod query;
 pub mod reindex;

@@ -3,6 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -12,6 +13,7 @@ use spacecollab::answer::Engine;
 use spacecollab::config::{Config, ConfigError};
 use spacecollab::index::IndexError;
 use spacecollab::reindex::{self, Stage};
+use spacecollab::discord::Token;
 use spacecollab::{corpus, terminal};
 
 /// Answers questions about international collaboration in space from a curated corpus,
@@ -75,6 +77,14 @@ enum Command {
         #[command(flatten)]
         paths: Paths,
     },
+    /// Run the Discord bot (token from the DISCORD_TOKEN environment variable).
+    Serve {
+        #[command(flatten)]
+        paths: Paths,
+        /// Reindex a few seconds after corpus files stop changing.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Check that a curated corpus is complete and well-formed.
     CheckCorpus {
         /// Folder or file of documents (default: corpus).
@@ -90,9 +100,14 @@ struct UsageError(String);
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The bot logs what it does; command-line use stays quiet unless RUST_LOG says otherwise.
+    let default_filter = match cli.command {
+        Command::Serve { .. } => "warn,spacecollab=info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -180,6 +195,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Chat { paths } => {
             apply(&paths, &mut config);
             chat(&open_or_build(&config)?)?;
+        }
+        Command::Serve { paths, watch } => {
+            apply(&paths, &mut config);
+            config.watch |= watch;
+            // Checked before anything else, so a missing token fails fast and clearly.
+            let token = Token::from_env().map_err(|e| UsageError(e.to_string()))?;
+            let engine = Arc::new(open_or_build(&config)?);
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(spacecollab::discord::serve(config, engine, token, shutdown_signal()))?;
         }
         Command::CheckCorpus { corpus } => {
             let root = corpus.unwrap_or(config.corpus_path);
@@ -296,4 +320,28 @@ fn chat(engine: &Engine) -> anyhow::Result<()> {
         println!("{}", terminal::render_answer(&answer, &terms, color));
     }
     Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
 }

@@ -1,11 +1,21 @@
-//! Rebuilding the index from the corpus: loads the documents, builds a new index
-//! generation, and reports what happened. Used by `spacecollab index`, by the first
-//! `ask` on a fresh machine, and by `/reindex`.
+//! Rebuilding the index from the corpus, one reindex at a time across every process
+//! that shares the index folder. Used by `spacecollab index`, by the first `ask` on a
+//! fresh machine, and by `/reindex`; all three show the same progress and summary.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use crate::corpus::{self, CorpusError};
 use crate::index::{self, IndexError};
+
+/// File in the index folder that is locked while a reindex runs and says who runs it.
+const LOCK_FILE: &str = "reindex.lock";
 
 /// Why a reindex could not complete. Bad corpus files are not failures: they are
 /// skipped and listed in the [`Report`].
@@ -20,13 +30,28 @@ pub enum ReindexError {
     /// Every file was skipped, which would replace a working index with an empty one.
     #[error("no document in {path} could be read, so the index was left as it was")]
     NothingLoaded { path: String },
+    /// Another reindex holds the lock.
+    #[error("a reindex is already running (started by {owner}, {percent}% done)")]
+    AlreadyRunning { owner: String, percent: u8 },
+    /// The lock file could not be created or locked.
+    #[error("{path}: cannot take the reindex lock: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What a reindex did.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Report {
     pub documents: usize,
     pub passages: usize,
+    /// Titles of documents new since the previous index.
+    pub added: Vec<String>,
+    /// Titles of documents whose content changed.
+    pub changed: Vec<String>,
+    /// Titles of documents no longer in the corpus.
+    pub removed: Vec<String>,
     pub skipped: Vec<CorpusError>,
     pub bytes: u64,
     pub seconds: f64,
@@ -41,7 +66,176 @@ pub enum Stage {
     Indexing(usize, usize),
 }
 
-/// Loads the corpus at `corpus_path` and builds a complete index under `index_path`.
+impl Stage {
+    /// Overall completion, 0–100: reading is the first fifth of the work.
+    pub fn percent(self) -> u8 {
+        let share = |done: usize, total: usize| if total == 0 { 1.0 } else { done as f64 / total as f64 };
+        let percent = match self {
+            Stage::Reading(done, total) => 20.0 * share(done, total),
+            Stage::Indexing(done, total) => 20.0 + 80.0 * share(done, total),
+        };
+        percent.clamp(0.0, 100.0) as u8
+    }
+}
+
+/// What the lock file says about the reindex holding it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct LockStatus {
+    owner: String,
+    percent: u8,
+}
+
+/// Proof that this caller holds the reindex lock; released when dropped.
+#[derive(Debug)]
+pub struct Ticket {
+    file: File,
+    owner: String,
+}
+
+impl Ticket {
+    fn record(&mut self, percent: u8) {
+        let status = LockStatus {
+            owner: self.owner.clone(),
+            percent,
+        };
+        let bytes = serde_json::to_vec(&status).expect("status always serializes");
+        // Best effort: the status only feeds the "already running" message.
+        let _ = self.file.set_len(0);
+        let _ = self.file.rewind();
+        let _ = self.file.write_all(&bytes);
+    }
+}
+
+/// Runs reindexes of one corpus into one index folder, one at a time.
+#[derive(Debug)]
+pub struct Reindexer {
+    corpus: PathBuf,
+    index: PathBuf,
+    threads: usize,
+    /// Serialises reindexes within this process; the file lock covers other processes.
+    /// A std mutex: held only to check and set, never across `.await`.
+    running: Mutex<()>,
+}
+
+impl Reindexer {
+    pub fn new(corpus: &Path, index: &Path, threads: usize) -> Reindexer {
+        Reindexer {
+            corpus: corpus.to_path_buf(),
+            index: index.to_path_buf(),
+            threads,
+            running: Mutex::new(()),
+        }
+    }
+
+    /// Takes the reindex lock for `owner` (a person or program, shown to whoever is refused).
+    ///
+    /// # Errors
+    /// [`ReindexError::AlreadyRunning`] when another reindex, here or in another process, holds it.
+    pub fn try_start(&self, owner: &str) -> Result<Ticket, ReindexError> {
+        let _guard = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        std::fs::create_dir_all(&self.index).map_err(|source| ReindexError::Lock {
+            path: self.index.clone(),
+            source,
+        })?;
+        let path = self.index.join(LOCK_FILE);
+        let mut file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|source| ReindexError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        // The OS releases this lock when its holder exits, even by a crash, so a stale
+        // lock file never blocks the next reindex.
+        match file.try_lock() {
+            Ok(()) => {
+                let mut ticket = Ticket {
+                    file,
+                    owner: owner.to_string(),
+                };
+                ticket.record(0);
+                Ok(ticket)
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let status: LockStatus = serde_json::from_str(&text).unwrap_or_default();
+                Err(ReindexError::AlreadyRunning {
+                    owner: if status.owner.is_empty() { "another process".to_string() } else { status.owner },
+                    percent: status.percent,
+                })
+            }
+            Err(std::fs::TryLockError::Error(source)) => Err(ReindexError::Lock { path, source }),
+        }
+    }
+
+    /// Reloads the corpus and builds a new index generation, reporting what changed
+    /// since the previous one. The generation in service is replaced only when the new
+    /// one is complete and checked.
+    ///
+    /// # Errors
+    /// See [`ReindexError`]; on any error the index in service is unchanged.
+    pub fn run(&self, mut ticket: Ticket, _full: bool, mut progress: impl FnMut(Stage)) -> Result<Report, ReindexError> {
+        let started = Instant::now();
+        let mut last_percent = 0;
+        let mut step = |stage: Stage| {
+            let percent = stage.percent();
+            if percent >= last_percent + 5 {
+                last_percent = percent;
+                ticket.record(percent);
+            }
+            progress(stage);
+        };
+        // Generations left by a crashed or failed build are removed under the lock, when
+        // no other build can be writing them.
+        index::remove_stale_generations(&self.index);
+        let previous = index::open_current(&self.index).ok().map(|g| g.manifest);
+        let corpus = corpus::load(&self.corpus, |done, total| step(Stage::Reading(done, total)))?;
+        if corpus.documents.is_empty() {
+            return Err(ReindexError::NothingLoaded {
+                path: self.corpus.display().to_string(),
+            });
+        }
+        let built = index::build(&self.index, &corpus, self.threads, |done, total| {
+            step(Stage::Indexing(done, total))
+        })?;
+
+        let mut report = Report {
+            documents: built.documents,
+            passages: built.passages,
+            skipped: corpus.skipped,
+            bytes: corpus.bytes,
+            ..Report::default()
+        };
+        let old: HashMap<&str, (&str, &str)> = previous
+            .as_ref()
+            .map(|m| m.documents.iter().map(|d| (d.id.as_str(), (d.hash.as_str(), d.title.as_str()))).collect())
+            .unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        for document in &corpus.documents {
+            seen.insert(document.id.as_str());
+            match old.get(document.id.as_str()) {
+                None => report.added.push(document.title.clone()),
+                Some((hash, _)) if *hash != document.content_hash() => report.changed.push(document.title.clone()),
+                Some(_) => {}
+            }
+        }
+        report.removed = old
+            .iter()
+            .filter(|(id, _)| !seen.contains(*id))
+            .map(|(_, (_, title))| title.to_string())
+            .collect();
+        report.removed.sort();
+        report.seconds = started.elapsed().as_secs_f64();
+        Ok(report)
+    }
+}
+
+/// Loads the corpus at `corpus_path` and builds a complete index under `index_path`,
+/// holding the reindex lock as `owner`.
 ///
 /// # Errors
 /// See [`ReindexError`]; on any error the index in service is unchanged.
@@ -49,25 +243,35 @@ pub fn rebuild(
     corpus_path: &Path,
     index_path: &Path,
     threads: usize,
-    mut progress: impl FnMut(Stage),
+    progress: impl FnMut(Stage),
 ) -> Result<Report, ReindexError> {
-    let started = std::time::Instant::now();
-    let corpus = corpus::load(corpus_path, |done, total| {
-        progress(Stage::Reading(done, total))
-    })?;
-    if corpus.documents.is_empty() {
-        return Err(ReindexError::NothingLoaded {
-            path: corpus_path.display().to_string(),
-        });
+    let reindexer = Reindexer::new(corpus_path, index_path, threads);
+    let ticket = reindexer.try_start("spacecollab index")?;
+    reindexer.run(ticket, true, progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_counts_reading_as_the_first_fifth() {
+        assert_eq!(Stage::Reading(0, 10).percent(), 0);
+        assert_eq!(Stage::Reading(10, 10).percent(), 20);
+        assert_eq!(Stage::Indexing(5, 10).percent(), 60);
+        assert_eq!(Stage::Indexing(10, 10).percent(), 100);
     }
-    let built = index::build(index_path, &corpus, threads, |done, total| {
-        progress(Stage::Indexing(done, total))
-    })?;
-    Ok(Report {
-        documents: built.documents,
-        passages: built.passages,
-        skipped: corpus.skipped,
-        bytes: corpus.bytes,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+
+    #[test]
+    fn a_second_reindex_is_refused_while_one_runs() {
+        let dir = std::env::temp_dir().join(format!("spacecollab-lock-test-{}", std::process::id()));
+        let reindexer = Reindexer::new(&dir, &dir, 1);
+        let ticket = reindexer.try_start("alice").unwrap();
+        let other = Reindexer::new(&dir, &dir, 1);
+        let refused = other.try_start("bob").unwrap_err();
+        assert_eq!(refused.to_string(), "a reindex is already running (started by alice, 0% done)");
+        drop(ticket);
+        assert!(other.try_start("bob").is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
