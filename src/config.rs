@@ -204,7 +204,10 @@ impl Config {
             }
         }
         if raw.discord.defer_after_ms.is_some_and(|ms| ms > 2_500) {
-            return Err(("defer_after_ms", "must be at most 2500, to answer within Discord's 3-second deadline".to_string()));
+            return Err((
+                "defer_after_ms",
+                "must be at most 2500, to answer within Discord's 3-second deadline".to_string(),
+            ));
         }
         if raw.discord.guild_ids.contains(&0)
             || raw.admin.user_ids.contains(&0)

@@ -11,9 +11,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use spacecollab::answer::Engine;
 use spacecollab::config::{Config, ConfigError};
+use spacecollab::discord::Token;
 use spacecollab::index::IndexError;
 use spacecollab::reindex::{self, Stage};
-use spacecollab::discord::Token;
 use spacecollab::{corpus, terminal};
 
 /// Answers questions about international collaboration in space from a curated corpus,
@@ -91,6 +91,9 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         corpus: Option<PathBuf>,
     },
+    /// Measure answer quality: a BEIR benchmark (--corpus, --queries, --qrels) or a
+    /// question file (--questions) on the corpus.
+    Eval(EvalArgs),
 }
 
 /// A mistake in how the program was called or configured: exit code 2.
@@ -107,7 +110,8 @@ fn main() -> ExitCode {
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default_filter.into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -202,11 +206,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // Checked before anything else, so a missing token fails fast and clearly.
             let token = Token::from_env().map_err(|e| UsageError(e.to_string()))?;
             let engine = Arc::new(open_or_build(&config)?);
-            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(spacecollab::discord::serve(config, engine, token, shutdown_signal()))?;
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(spacecollab::discord::serve(
+                config,
+                engine,
+                token,
+                shutdown_signal(),
+            ))?;
         }
+        Command::Eval(args) => return eval(args, &config),
         Command::CheckCorpus { corpus } => {
             let root = corpus.unwrap_or(config.corpus_path);
+            if !root.exists() {
+                return Err(UsageError(format!(
+                    "the corpus path {} does not exist",
+                    root.display()
+                ))
+                .into());
+            }
             let problems = corpus::check_corpus(&root)
                 .with_context(|| format!("cannot check {}", root.display()))?;
             if problems.is_empty() {
@@ -344,4 +362,74 @@ async fn shutdown_signal() {
     {
         let _ = interrupt.await;
     }
+}
+
+/// Arguments of `spacecollab eval`; which set is given picks the kind of evaluation.
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// BEIR corpus (.jsonl or .jsonl.gz); with --questions, the documents to answer from
+    /// (default: the configured corpus).
+    #[arg(long, value_name = "PATH")]
+    corpus: Option<PathBuf>,
+    /// BEIR queries (.jsonl or .jsonl.gz).
+    #[arg(long, value_name = "FILE", requires_all = ["corpus", "qrels"], conflicts_with = "questions")]
+    queries: Option<PathBuf>,
+    /// BEIR relevance judgements (TSV: query-id corpus-id score).
+    #[arg(long, value_name = "FILE", requires = "queries")]
+    qrels: Option<PathBuf>,
+    /// Question file (JSON Lines of {"question", "expect": [regex]} or {"question", "expect_no_answer": true}).
+    #[arg(long, value_name = "FILE")]
+    questions: Option<PathBuf>,
+    /// Print the scores as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also write the BEIR ranking as a TREC run file.
+    #[arg(long, value_name = "FILE", requires = "queries")]
+    run: Option<PathBuf>,
+}
+
+/// Runs `spacecollab eval`; exit code 1 when a question file has misses.
+fn eval(args: EvalArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    use spacecollab::eval::{self as evaluation, BeirFiles};
+    let threads = config.index_threads;
+    if let (Some(queries), Some(qrels), Some(corpus)) = (args.queries, args.qrels, &args.corpus) {
+        let files = BeirFiles {
+            corpus: corpus.clone(),
+            queries,
+            qrels,
+        };
+        let (report, rankings) = evaluation::run_beir(&files, config.answer, threads)?;
+        if let Some(path) = &args.run {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            evaluation::write_run(&rankings, &mut out)
+                .and_then(|()| out.flush())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print!("{report}");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(questions) = args.questions else {
+        return Err(UsageError(
+            "give --questions FILE, or --corpus, --queries and --qrels for a BEIR set".into(),
+        )
+        .into());
+    };
+    let corpus = args.corpus.unwrap_or_else(|| config.corpus_path.clone());
+    let report = evaluation::eval_questions(&questions, &corpus, config.answer, threads)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{report}");
+    }
+    Ok(if report.misses.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -69,7 +69,13 @@ pub enum Stage {
 impl Stage {
     /// Overall completion, 0–100: reading is the first fifth of the work.
     pub fn percent(self) -> u8 {
-        let share = |done: usize, total: usize| if total == 0 { 1.0 } else { done as f64 / total as f64 };
+        let share = |done: usize, total: usize| {
+            if total == 0 {
+                1.0
+            } else {
+                done as f64 / total as f64
+            }
+        };
         let percent = match self {
             Stage::Reading(done, total) => 20.0 * share(done, total),
             Stage::Indexing(done, total) => 20.0 + 80.0 * share(done, total),
@@ -164,7 +170,11 @@ impl Reindexer {
                 let _ = file.read_to_string(&mut text);
                 let status: LockStatus = serde_json::from_str(&text).unwrap_or_default();
                 Err(ReindexError::AlreadyRunning {
-                    owner: if status.owner.is_empty() { "another process".to_string() } else { status.owner },
+                    owner: if status.owner.is_empty() {
+                        "another process".to_string()
+                    } else {
+                        status.owner
+                    },
                     percent: status.percent,
                 })
             }
@@ -178,7 +188,12 @@ impl Reindexer {
     ///
     /// # Errors
     /// See [`ReindexError`]; on any error the index in service is unchanged.
-    pub fn run(&self, mut ticket: Ticket, _full: bool, mut progress: impl FnMut(Stage)) -> Result<Report, ReindexError> {
+    pub fn run(
+        &self,
+        mut ticket: Ticket,
+        _full: bool,
+        mut progress: impl FnMut(Stage),
+    ) -> Result<Report, ReindexError> {
         let started = Instant::now();
         let mut last_percent = 0;
         let mut step = |stage: Stage| {
@@ -193,7 +208,9 @@ impl Reindexer {
         // no other build can be writing them.
         index::remove_stale_generations(&self.index);
         let previous = index::open_current(&self.index).ok().map(|g| g.manifest);
-        let corpus = corpus::load(&self.corpus, |done, total| step(Stage::Reading(done, total)))?;
+        let corpus = corpus::load(&self.corpus, |done, total| {
+            step(Stage::Reading(done, total))
+        })?;
         if corpus.documents.is_empty() {
             return Err(ReindexError::NothingLoaded {
                 path: self.corpus.display().to_string(),
@@ -212,14 +229,21 @@ impl Reindexer {
         };
         let old: HashMap<&str, (&str, &str)> = previous
             .as_ref()
-            .map(|m| m.documents.iter().map(|d| (d.id.as_str(), (d.hash.as_str(), d.title.as_str()))).collect())
+            .map(|m| {
+                m.documents
+                    .iter()
+                    .map(|d| (d.id.as_str(), (d.hash.as_str(), d.title.as_str())))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut seen = std::collections::HashSet::new();
         for document in &corpus.documents {
             seen.insert(document.id.as_str());
             match old.get(document.id.as_str()) {
                 None => report.added.push(document.title.clone()),
-                Some((hash, _)) if *hash != document.content_hash() => report.changed.push(document.title.clone()),
+                Some((hash, _)) if *hash != document.content_hash() => {
+                    report.changed.push(document.title.clone())
+                }
                 Some(_) => {}
             }
         }
@@ -264,12 +288,16 @@ mod tests {
 
     #[test]
     fn a_second_reindex_is_refused_while_one_runs() {
-        let dir = std::env::temp_dir().join(format!("spacecollab-lock-test-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("spacecollab-lock-test-{}", std::process::id()));
         let reindexer = Reindexer::new(&dir, &dir, 1);
         let ticket = reindexer.try_start("alice").unwrap();
         let other = Reindexer::new(&dir, &dir, 1);
         let refused = other.try_start("bob").unwrap_err();
-        assert_eq!(refused.to_string(), "a reindex is already running (started by alice, 0% done)");
+        assert_eq!(
+            refused.to_string(),
+            "a reindex is already running (started by alice, 0% done)"
+        );
         drop(ticket);
         assert!(other.try_start("bob").is_ok());
         let _ = std::fs::remove_dir_all(&dir);

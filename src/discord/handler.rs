@@ -12,7 +12,8 @@ use serenity::all::{
 use serenity::async_trait;
 use serenity::builder::{
     CreateActionRow, CreateAllowedMentions, CreateAutocompleteResponse, CreateButton, CreateEmbed,
-    CreateEmbedFooter, CreateInteractionResponse, CreateInteractionResponseMessage, EditInteractionResponse,
+    CreateEmbedFooter, CreateInteractionResponse, CreateInteractionResponseMessage,
+    EditInteractionResponse,
 };
 
 use super::commands::{self, bool_option, string_option};
@@ -107,15 +108,20 @@ fn edit(message: &Message) -> EditInteractionResponse {
 /// Whether the member who sent `command` may run admin commands: Manage Server or
 /// Administrator in the interaction's permissions, or listed in `[admin]`. Never from a DM.
 pub fn is_admin(command: &CommandInteraction, config: &Config) -> bool {
-    let Some(member) = &command.member else { return false };
+    let Some(member) = &command.member else {
+        return false;
+    };
     if command.guild_id.is_none() {
         return false;
     }
-    let permitted = member
-        .permissions
-        .is_some_and(|p| p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR));
+    let permitted = member.permissions.is_some_and(|p| {
+        p.contains(Permissions::MANAGE_GUILD) || p.contains(Permissions::ADMINISTRATOR)
+    });
     let listed_user = config.admin.user_ids.contains(&command.user.id.get());
-    let listed_role = member.roles.iter().any(|r| config.admin.role_ids.contains(&r.get()));
+    let listed_role = member
+        .roles
+        .iter()
+        .any(|r| config.admin.role_ids.contains(&r.get()));
     permitted || listed_user || listed_role
 }
 
@@ -126,14 +132,23 @@ impl EventHandler for Bot {
         let definitions = commands::definitions();
         if self.config.discord.guild_ids.is_empty() {
             match Command::set_global_commands(&ctx.http, definitions).await {
-                Ok(registered) => tracing::info!(count = registered.len(), "registered global commands"),
+                Ok(registered) => {
+                    tracing::info!(count = registered.len(), "registered global commands")
+                }
                 Err(error) => tracing::error!(%error, "could not register global commands"),
             }
         } else {
             for guild in &self.config.discord.guild_ids {
-                match GuildId::new(*guild).set_commands(&ctx.http, definitions.clone()).await {
-                    Ok(registered) => tracing::info!(guild, count = registered.len(), "registered guild commands"),
-                    Err(error) => tracing::error!(guild, %error, "could not register guild commands"),
+                match GuildId::new(*guild)
+                    .set_commands(&ctx.http, definitions.clone())
+                    .await
+                {
+                    Ok(registered) => {
+                        tracing::info!(guild, count = registered.len(), "registered guild commands")
+                    }
+                    Err(error) => {
+                        tracing::error!(guild, %error, "could not register guild commands")
+                    }
                 }
             }
         }
@@ -148,16 +163,27 @@ impl EventHandler for Bot {
             _ => Ok(()),
         };
         match outcome {
-            Ok(()) => tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "interaction handled"),
+            Ok(()) => tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "interaction handled"
+            ),
             Err(error) => tracing::error!(error = %format!("{error:#}"), "interaction failed"),
         }
     }
 }
 
 impl Bot {
-    async fn reply(&self, ctx: &Context, command: &CommandInteraction, message: &Message) -> anyhow::Result<()> {
+    async fn reply(
+        &self,
+        ctx: &Context,
+        command: &CommandInteraction,
+        message: &Message,
+    ) -> anyhow::Result<()> {
         command
-            .create_response(&ctx.http, CreateInteractionResponse::Message(response(message)))
+            .create_response(
+                &ctx.http,
+                CreateInteractionResponse::Message(response(message)),
+            )
             .await?;
         Ok(())
     }
@@ -218,7 +244,13 @@ impl Bot {
 
     /// Answers within the deadline: the answer is computed off the async runtime; if it
     /// is not ready after `defer_after`, the reply is deferred and edited when it is.
-    async fn ask(&self, ctx: &Context, command: &CommandInteraction, question: String, ephemeral: bool) -> anyhow::Result<()> {
+    async fn ask(
+        &self,
+        ctx: &Context,
+        command: &CommandInteraction,
+        question: String,
+        ephemeral: bool,
+    ) -> anyhow::Result<()> {
         let engine = Arc::clone(&self.engine);
         let asked = question.clone();
         let mut work = tokio::task::spawn_blocking(move || {
@@ -233,13 +265,24 @@ impl Bot {
         match tokio::time::timeout(self.defer_after, &mut work).await {
             Ok(done) => {
                 let (answer, searched) = done?;
-                self.reply(ctx, command, &render::ask_message(&answer, &searched, session, ephemeral)).await
+                self.reply(
+                    ctx,
+                    command,
+                    &render::ask_message(&answer, &searched, session, ephemeral),
+                )
+                .await
             }
             Err(_) => {
-                let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(ephemeral));
+                let defer = CreateInteractionResponse::Defer(
+                    CreateInteractionResponseMessage::new()
+                        .ephemeral(ephemeral)
+                        .allowed_mentions(CreateAllowedMentions::new()),
+                );
                 command.create_response(&ctx.http, defer).await?;
                 let message = match work.await {
-                    Ok((answer, searched)) => render::ask_message(&answer, &searched, session, ephemeral),
+                    Ok((answer, searched)) => {
+                        render::ask_message(&answer, &searched, session, ephemeral)
+                    }
                     Err(error) => {
                         tracing::error!(%error, "answering failed");
                         render::notice(GENERIC_ERROR)
@@ -251,27 +294,45 @@ impl Bot {
         }
     }
 
-    async fn search_page(&self, query: &str, page: usize, session: u64, ephemeral: bool) -> anyhow::Result<Message> {
+    async fn search_page(
+        &self,
+        query: &str,
+        page: usize,
+        session: u64,
+        ephemeral: bool,
+    ) -> anyhow::Result<Message> {
         let engine = Arc::clone(&self.engine);
         let query_owned = query.to_string();
-        let hits = tokio::task::spawn_blocking(move || engine.search(&query_owned, 0, MAX_SEARCH_RESULTS)).await?;
+        let hits =
+            tokio::task::spawn_blocking(move || engine.search(&query_owned, 0, MAX_SEARCH_RESULTS))
+                .await?;
         Ok(render::search_page(query, &hits, page, session, ephemeral))
     }
 
-    async fn autocomplete(&self, ctx: &Context, command: &CommandInteraction) -> anyhow::Result<()> {
+    async fn autocomplete(
+        &self,
+        ctx: &Context,
+        command: &CommandInteraction,
+    ) -> anyhow::Result<()> {
         let typed = command.data.autocomplete().map(|o| o.value).unwrap_or("");
         let snapshot = self.engine.snapshot();
         let choices = render::document_choices(&snapshot.generation.manifest.documents, typed);
         let response = choices
             .into_iter()
-            .fold(CreateAutocompleteResponse::new(), |r, (name, value)| r.add_string_choice(name, value));
+            .fold(CreateAutocompleteResponse::new(), |r, (name, value)| {
+                r.add_string_choice(name, value)
+            });
         command
             .create_response(&ctx.http, CreateInteractionResponse::Autocomplete(response))
             .await?;
         Ok(())
     }
 
-    async fn component(&self, ctx: &Context, component: &ComponentInteraction) -> anyhow::Result<()> {
+    async fn component(
+        &self,
+        ctx: &Context,
+        component: &ComponentInteraction,
+    ) -> anyhow::Result<()> {
         let id = component.data.custom_id.as_str();
         let parts: Vec<&str> = id.split(':').collect();
         let session_id = parts.get(1).and_then(|s| s.parse::<u64>().ok());
@@ -285,12 +346,16 @@ impl Bot {
         match parts[0] {
             // Anyone may ask for more results; they get their own private list.
             "more" => {
-                let mut message = self.search_page(&session.query, 0, session_id, true).await?;
+                let mut message = self
+                    .search_page(&session.query, 0, session_id, true)
+                    .await?;
                 if session.user_id != component.user.id.get() {
                     // Someone else's session: its page buttons would refuse them, so leave them out.
                     message.buttons.clear();
                 }
-                component.create_response(&ctx.http, answer(message)).await?;
+                component
+                    .create_response(&ctx.http, answer(message))
+                    .await?;
             }
             "page" => {
                 if session.user_id != component.user.id.get() {
@@ -298,15 +363,25 @@ impl Bot {
                     component.create_response(&ctx.http, answer(notice)).await?;
                     return Ok(());
                 }
-                let page = parts.get(2).and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
-                let message = self.search_page(&session.query, page, session_id, session.ephemeral).await?;
+                let page = parts
+                    .get(2)
+                    .and_then(|p| p.parse::<usize>().ok())
+                    .unwrap_or(0);
+                let message = self
+                    .search_page(&session.query, page, session_id, session.ephemeral)
+                    .await?;
                 component
-                    .create_response(&ctx.http, CreateInteractionResponse::UpdateMessage(response(&message)))
+                    .create_response(
+                        &ctx.http,
+                        CreateInteractionResponse::UpdateMessage(response(&message)),
+                    )
                     .await?;
             }
             other => {
                 tracing::warn!(kind = other, "unknown button");
-                component.create_response(&ctx.http, answer(render::notice(GENERIC_ERROR))).await?;
+                component
+                    .create_response(&ctx.http, answer(render::notice(GENERIC_ERROR)))
+                    .await?;
             }
         }
         Ok(())
@@ -316,9 +391,16 @@ impl Bot {
     /// second and a summary at the end.
     async fn reindex(&self, ctx: &Context, command: &CommandInteraction) -> anyhow::Result<()> {
         if !is_admin(command, &self.config) {
-            tracing::warn!(user_id = command.user.id.get(), "refused /reindex to a non-admin");
+            tracing::warn!(
+                user_id = command.user.id.get(),
+                "refused /reindex to a non-admin"
+            );
             return self
-                .reply(ctx, command, &render::notice("Only server admins can run `/reindex`."))
+                .reply(
+                    ctx,
+                    command,
+                    &render::notice("Only server admins can run `/reindex`."),
+                )
                 .await;
         }
         let full = bool_option(&command.data.options, "full").unwrap_or(false);
@@ -326,9 +408,17 @@ impl Bot {
         let progress = Arc::new(std::sync::Mutex::new(None::<Stage>));
         let ticket = match self.reindexer.try_start(&owner) {
             Ok(ticket) => ticket,
-            Err(busy) => return self.reply(ctx, command, &render::notice(&busy.to_string())).await,
+            Err(busy) => {
+                return self
+                    .reply(ctx, command, &render::notice(&busy.to_string()))
+                    .await
+            }
         };
-        let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new().ephemeral(true));
+        let defer = CreateInteractionResponse::Defer(
+            CreateInteractionResponseMessage::new()
+                .ephemeral(true)
+                .allowed_mentions(CreateAllowedMentions::new()),
+        );
         command.create_response(&ctx.http, defer).await?;
         tracing::info!(user_id = command.user.id.get(), full, "reindex started");
 
@@ -361,12 +451,18 @@ impl Bot {
         };
         let message = match result {
             Ok(Ok(report)) => {
-                tracing::info!(documents = report.documents, passages = report.passages, "reindex finished");
+                tracing::info!(
+                    documents = report.documents,
+                    passages = report.passages,
+                    "reindex finished"
+                );
                 render::notice(&render::reindex_summary(&report))
             }
             Ok(Err(error)) => {
                 tracing::error!(error = %format!("{error:#}"), "reindex failed");
-                render::notice(&format!("Reindex failed; the previous index stays in service. Reason: {error:#}"))
+                render::notice(&format!(
+                    "Reindex failed; the previous index stays in service. Reason: {error:#}"
+                ))
             }
             Err(error) => {
                 tracing::error!(%error, "reindex task failed");

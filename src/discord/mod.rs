@@ -61,7 +61,10 @@ impl Token {
         let value = value.strip_prefix("Bot ").unwrap_or(value);
         let parts: Vec<&str> = value.split('.').collect();
         let base64 = |part: &&str| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '='))
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '='))
         };
         if parts.len() == 3 && parts.iter().all(base64) {
             Ok(Token(value.to_string()))
@@ -81,19 +84,25 @@ pub async fn serve(
     token: Token,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let mut http = HttpBuilder::new(&token.0).default_allowed_mentions(CreateAllowedMentions::new());
+    let mut http =
+        HttpBuilder::new(&token.0).default_allowed_mentions(CreateAllowedMentions::new());
     if let Some(base) = &config.discord.api_base_url {
         // serenity sends requests to the proxy only when its own rate limiter is off;
         // the proxy (or Discord's answers through it) then does the limiting.
         http = http.proxy(base).ratelimiter_disabled(true);
     }
-    let reindexer = Arc::new(Reindexer::new(&config.corpus_path, &config.index_path, config.index_threads));
+    let reindexer = Arc::new(Reindexer::new(
+        &config.corpus_path,
+        &config.index_path,
+        config.index_threads,
+    ));
     let gateway_url = config.discord.gateway_url.clone();
     let bot = Bot::new(config, engine, reindexer);
-    let mut client = serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
-        .event_handler(bot)
-        .await
-        .context("cannot create the Discord client")?;
+    let mut client =
+        serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
+            .event_handler(bot)
+            .await
+            .context("cannot create the Discord client")?;
     if let Some(url) = gateway_url {
         *client.ws_url.lock().await = url;
     }
@@ -103,7 +112,10 @@ pub async fn serve(
         tracing::info!("shutting down");
         shards.shutdown_all().await;
     });
-    client.start().await.context("the Discord gateway connection failed")?;
+    client
+        .start()
+        .await
+        .context("the Discord gateway connection failed")?;
     Ok(())
 }
 
@@ -115,7 +127,10 @@ mod tests {
     fn tokens_are_checked_and_never_printed() {
         let token = Token::parse("MTA.Gx1y2z.abc-DEF_ghi").unwrap();
         assert_eq!(format!("{token:?}"), "Token(<redacted>)");
-        assert_eq!(Token::parse("not a token").unwrap_err(), TokenError::Malformed);
+        assert_eq!(
+            Token::parse("not a token").unwrap_err(),
+            TokenError::Malformed
+        );
         assert_eq!(Token::parse("a.b").unwrap_err(), TokenError::Malformed);
     }
 }

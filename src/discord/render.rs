@@ -68,7 +68,11 @@ impl Embed {
         chars(&self.title)
             + chars(&self.description)
             + chars(&self.footer)
-            + self.fields.iter().map(|f| chars(&f.name) + chars(&f.value)).sum::<usize>()
+            + self
+                .fields
+                .iter()
+                .map(|f| chars(&f.name) + chars(&f.value))
+                .sum::<usize>()
     }
 }
 
@@ -134,7 +138,10 @@ fn hit_embed(hit: &Hit, description: &str) -> Embed {
         title: truncate(&hit_title(hit), limits::EMBED_TITLE),
         description: truncate(&neutralize_mentions(description), limits::EMBED_DESCRIPTION),
         url: embed_url(&hit.source),
-        footer: truncate(&format!("Source: {source} · relevance {:.1}", hit.score), limits::FOOTER),
+        footer: truncate(
+            &format!("Source: {source} · relevance {:.1}", hit.score),
+            limits::FOOTER,
+        ),
         fields: Vec::new(),
         colour: ACCENT,
     }
@@ -150,7 +157,9 @@ fn fit_embeds(embeds: &mut Vec<Embed>) {
         }
         let excess = total - limits::EMBED_TOTAL;
         let several = embeds.len() > 1;
-        let Some(last) = embeds.last_mut() else { return };
+        let Some(last) = embeds.last_mut() else {
+            return;
+        };
         let room = chars(&last.description).saturating_sub(excess);
         if several && room < 100 {
             embeds.pop();
@@ -194,7 +203,10 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
         embeds.push(hit_embed(hit, &hit.snippet));
     }
     fit_embeds(&mut embeds);
-    let content = truncate(&format!("**Q:** {}", escape_user_text(&answer.question)), limits::CONTENT);
+    let content = truncate(
+        &format!("**Q:** {}", escape_user_text(&answer.question)),
+        limits::CONTENT,
+    );
     Message {
         content,
         embeds,
@@ -213,7 +225,10 @@ pub fn no_answer_message(question: &str, searched: &[String], ephemeral: bool) -
     let searched = if searched.is_empty() {
         "It had no words I could search for.".to_string()
     } else {
-        format!("I searched for: {}.", escape_user_text(&searched.join(", ")))
+        format!(
+            "I searched for: {}.",
+            escape_user_text(&searched.join(", "))
+        )
     };
     let content = format!(
         "I found nothing in my documents that answers “{question}”. {searched} \
@@ -229,7 +244,13 @@ pub fn no_answer_message(question: &str, searched: &[String], ephemeral: bool) -
 }
 
 /// One page of `/search` results, five passages a page, with ◀ ▶ buttons.
-pub fn search_page(query: &str, hits: &[Hit], page: usize, session: u64, ephemeral: bool) -> Message {
+pub fn search_page(
+    query: &str,
+    hits: &[Hit],
+    page: usize,
+    session: u64,
+    ephemeral: bool,
+) -> Message {
     let pages = hits.len().div_ceil(RESULTS_PER_PAGE).max(1);
     let page = page.min(pages - 1);
     if hits.is_empty() {
@@ -252,16 +273,27 @@ pub fn search_page(query: &str, hits: &[Hit], page: usize, session: u64, ephemer
         .skip(start)
         .take(RESULTS_PER_PAGE)
         .map(|(i, hit)| {
-            let link = embed_url(&hit.source).map(|url| format!("\n<{url}>")).unwrap_or_default();
+            let link = embed_url(&hit.source)
+                .map(|url| format!("\n<{url}>"))
+                .unwrap_or_default();
             let budget = limits::FIELD_VALUE.saturating_sub(chars(&link));
             Field {
-                name: truncate(&format!("{}. {}", i + 1, hit_title(hit)), limits::FIELD_NAME),
-                value: format!("{}{link}", truncate(&neutralize_mentions(&hit.snippet), budget)),
+                name: truncate(
+                    &format!("{}. {}", i + 1, hit_title(hit)),
+                    limits::FIELD_NAME,
+                ),
+                value: format!(
+                    "{}{link}",
+                    truncate(&neutralize_mentions(&hit.snippet), budget)
+                ),
             }
         })
         .collect();
     let mut embeds = vec![Embed {
-        title: truncate(&format!("Results for “{}”", escape_user_text(query)), limits::EMBED_TITLE),
+        title: truncate(
+            &format!("Results for “{}”", escape_user_text(query)),
+            limits::EMBED_TITLE,
+        ),
         description: String::new(),
         url: None,
         footer: format!("Page {} of {pages} · {} passages", page + 1, hits.len()),
@@ -312,17 +344,27 @@ pub fn source_message(document: &DocumentInfo, first_passage: Option<&str>) -> M
         if !values.is_empty() {
             fields.push(Field {
                 name: name.to_string(),
-                value: truncate(&escape_markdown(&neutralize_mentions(&values.join(", "))), limits::FIELD_VALUE),
+                value: truncate(
+                    &escape_markdown(&neutralize_mentions(&values.join(", "))),
+                    limits::FIELD_VALUE,
+                ),
             });
         }
     }
     fields.truncate(limits::FIELDS);
     let mut embeds = vec![Embed {
         title: truncate(&neutralize_mentions(&document.title), limits::EMBED_TITLE),
-        description: truncate(&escape_markdown(&neutralize_mentions(&summary)), limits::EMBED_DESCRIPTION),
+        description: truncate(
+            &escape_markdown(&neutralize_mentions(&summary)),
+            limits::EMBED_DESCRIPTION,
+        ),
         url: document.sources.first().and_then(|s| embed_url(s)),
         footer: truncate(
-            &format!("{} · {} passages", neutralize_mentions(&document.path), document.passages),
+            &format!(
+                "{} · {} passages",
+                neutralize_mentions(&document.path),
+                document.passages
+            ),
             limits::FOOTER,
         ),
         fields,
@@ -360,15 +402,19 @@ pub fn help_message(documents: &[DocumentInfo], passages: usize) -> Message {
     let fields = vec![
         Field {
             name: "How to ask".to_string(),
-            value: "`/ask question:Which agencies built the ISS?` — the best passages, with sources.\n\
+            value:
+                "`/ask question:Which agencies built the ISS?` — the best passages, with sources.\n\
                     `/search query:Artemis Accords` — a list of matching passages, five a page.\n\
                     `/source document:` — a document's summary and links (start typing a title).\n\
                     Add `private:True` to see the reply alone."
-                .to_string(),
+                    .to_string(),
         },
         Field {
             name: "Topics".to_string(),
-            value: truncate(&escape_markdown(&neutralize_mentions(&topics)), limits::FIELD_VALUE),
+            value: truncate(
+                &escape_markdown(&neutralize_mentions(&topics)),
+                limits::FIELD_VALUE,
+            ),
         },
     ];
     Message {
@@ -376,7 +422,8 @@ pub fn help_message(documents: &[DocumentInfo], passages: usize) -> Message {
             title: "spacecollab: international collaboration in space".to_string(),
             description,
             url: None,
-            footer: "Answers come only from the bundled documents; check the linked sources.".to_string(),
+            footer: "Answers come only from the bundled documents; check the linked sources."
+                .to_string(),
             fields,
             colour: ACCENT,
         }],
@@ -404,12 +451,19 @@ pub fn reindex_progress(stage: Option<Stage>, elapsed: std::time::Duration) -> S
         Some(Stage::Reading(done, total)) => format!("reading files {done}/{total}"),
         Some(Stage::Indexing(done, total)) => format!("indexing documents {done}/{total}"),
     };
-    format!("Reindexing… {bar} {percent}% · {detail} · {:.0} s", elapsed.as_secs_f64())
+    format!(
+        "Reindexing… {bar} {percent}% · {detail} · {:.0} s",
+        elapsed.as_secs_f64()
+    )
 }
 
 /// Names up to `limit` titles, then says how many more there are.
 fn named(titles: &[String], limit: usize) -> String {
-    let mut shown: Vec<String> = titles.iter().take(limit).map(|t| escape_markdown(&neutralize_mentions(t))).collect();
+    let mut shown: Vec<String> = titles
+        .iter()
+        .take(limit)
+        .map(|t| escape_markdown(&neutralize_mentions(t)))
+        .collect();
     if titles.len() > limit {
         shown.push(format!("and {} more", titles.len() - limit));
     }
@@ -422,7 +476,11 @@ pub fn reindex_summary(report: &Report) -> String {
         "Reindex done in {:.1} s: {} documents, {} passages.",
         report.seconds, report.documents, report.passages
     )];
-    for (label, titles) in [("Added", &report.added), ("Changed", &report.changed), ("Removed", &report.removed)] {
+    for (label, titles) in [
+        ("Added", &report.added),
+        ("Changed", &report.changed),
+        ("Removed", &report.removed),
+    ] {
         if !titles.is_empty() {
             lines.push(format!("{label} ({}): {}", titles.len(), named(titles, 10)));
         }
@@ -433,10 +491,16 @@ pub fn reindex_summary(report: &Report) -> String {
     if !report.skipped.is_empty() {
         lines.push(format!("Skipped {} file(s):", report.skipped.len()));
         for skipped in report.skipped.iter().take(10) {
-            lines.push(format!("• {}", escape_markdown(&neutralize_mentions(&skipped.to_string()))));
+            lines.push(format!(
+                "• {}",
+                escape_markdown(&neutralize_mentions(&skipped.to_string()))
+            ));
         }
         if report.skipped.len() > 10 {
-            lines.push(format!("• and {} more (see the log)", report.skipped.len() - 10));
+            lines.push(format!(
+                "• and {} more (see the log)",
+                report.skipped.len() - 10
+            ));
         }
     }
     truncate(&lines.join("\n"), limits::CONTENT)
@@ -450,7 +514,8 @@ pub fn document_choices(documents: &[DocumentInfo], typed: &str) -> Vec<(String,
         .iter()
         .filter_map(|d| {
             let title = d.title.to_lowercase();
-            let found = typed.is_empty() || title.contains(&typed) || d.id.to_lowercase().contains(&typed);
+            let found =
+                typed.is_empty() || title.contains(&typed) || d.id.to_lowercase().contains(&typed);
             found.then(|| (title.starts_with(&typed), d))
         })
         .collect();
@@ -517,14 +582,30 @@ mod tests {
     #[test]
     fn ask_shows_the_top_passage_and_two_from_other_documents() {
         let message = ask_message(
-            &answer(vec![hit("a", "one"), hit("a", "two"), hit("b", "three"), hit("c", "four"), hit("d", "five")]),
+            &answer(vec![
+                hit("a", "one"),
+                hit("a", "two"),
+                hit("b", "three"),
+                hit("c", "four"),
+                hit("d", "five"),
+            ]),
             &[],
             7,
             false,
         );
         let titles: Vec<_> = message.embeds.iter().map(|e| e.title.as_str()).collect();
-        assert_eq!(titles, vec!["Title of a › Section", "Title of b › Section", "Title of c › Section"]);
-        assert_eq!(message.embeds[0].url.as_deref(), Some("https://example.org/a"));
+        assert_eq!(
+            titles,
+            vec![
+                "Title of a › Section",
+                "Title of b › Section",
+                "Title of c › Section"
+            ]
+        );
+        assert_eq!(
+            message.embeds[0].url.as_deref(),
+            Some("https://example.org/a")
+        );
         assert!(message.embeds[0].footer.contains("https://example.org/a"));
         assert_eq!(message.buttons[0].custom_id, "more:7");
         assert!(!message.content.contains("@everyone"));
@@ -552,7 +633,12 @@ mod tests {
 
     #[test]
     fn corpus_text_cannot_ping() {
-        let message = ask_message(&answer(vec![hit("a", "hello @everyone and @here")]), &[], 1, false);
+        let message = ask_message(
+            &answer(vec![hit("a", "hello @everyone and @here")]),
+            &[],
+            1,
+            false,
+        );
         assert!(!message.embeds[0].description.contains("@everyone"));
         assert!(!message.embeds[0].description.contains("@here"));
     }
@@ -591,7 +677,11 @@ mod tests {
         let documents: Vec<DocumentInfo> = (0..40)
             .map(|i| DocumentInfo {
                 id: format!("doc-{i}"),
-                title: if i == 39 { "Kibo module".to_string() } else { format!("About Kibo {i} {}", "x".repeat(200)) },
+                title: if i == 39 {
+                    "Kibo module".to_string()
+                } else {
+                    format!("About Kibo {i} {}", "x".repeat(200))
+                },
                 summary: None,
                 sources: vec![],
                 agencies: vec![],
@@ -604,6 +694,8 @@ mod tests {
         let choices = document_choices(&documents, "kibo");
         assert_eq!(choices.len(), limits::CHOICES);
         assert_eq!(choices[0].1, "doc-39");
-        assert!(choices.iter().all(|(name, value)| name.chars().count() <= 100 && value.len() <= 100));
+        assert!(choices
+            .iter()
+            .all(|(name, value)| name.chars().count() <= 100 && value.len() <= 100));
     }
 }

@@ -49,7 +49,11 @@ impl Sessions {
         let now = Instant::now();
         entries.retain(|_, (created, _)| now.duration_since(*created) < TIME_TO_LIVE);
         if entries.len() >= CAPACITY {
-            if let Some(oldest) = entries.iter().min_by_key(|(_, (created, _))| *created).map(|(id, _)| *id) {
+            if let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, (created, _))| *created)
+                .map(|(id, _)| *id)
+            {
                 entries.remove(&oldest);
             }
         }

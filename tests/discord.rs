@@ -1,0 +1,584 @@
+//! End-to-end tests of the Discord bot: the real serenity client, started through
+//! `spacecollab::discord::serve`, against the fake Discord in `support/fake_discord.rs`.
+
+#[path = "support/fake_discord.rs"]
+mod fake_discord;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fake_discord::{bool_option, button, command, next_id, string_option, FakeDiscord, Sender};
+use serde_json::{json, Value};
+use spacecollab::answer::Engine;
+use spacecollab::config::Config;
+use spacecollab::discord::{serve, Token};
+use spacecollab::reindex;
+use tokio::sync::oneshot;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+const ASKER: u64 = 940_000_000_000_000_001;
+const STRANGER: u64 = 940_000_000_000_000_002;
+
+/// A bot connected to a fake Discord; stops when dropped.
+struct Running {
+    fake: FakeDiscord,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _index: tempfile::TempDir,
+}
+
+impl Running {
+    async fn stop(mut self) -> anyhow::Result<()> {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+            .await
+            .expect("the bot stops when asked")
+            .expect("the bot task does not panic")
+    }
+
+    /// Sends an interaction and returns the body of its callback.
+    async fn interact(&self, interaction: Value) -> Value {
+        let id: u64 = interaction["id"].as_str().unwrap().parse().unwrap();
+        self.fake.dispatch(interaction);
+        let body = self.fake.callback(id).await;
+        assert_safe(&body);
+        body
+    }
+}
+
+fn bundled_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> Running {
+    let fake = FakeDiscord::start().await;
+    let index = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.corpus_path = corpus.to_path_buf();
+    config.index_path = index.path().join("index");
+    config.index_threads = 1;
+    config.discord.api_base_url = Some(fake.api_base.clone());
+    adjust(&mut config);
+    reindex::rebuild(&config.corpus_path, &config.index_path, 1, |_| {}).unwrap();
+    let engine = Arc::new(Engine::open(&config.index_path, config.answer).unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let token = Token::parse("MTAxMDEwMTAxMDEw.GxYzAb.fake-token_for-tests").unwrap();
+    let task = tokio::spawn(serve(config, engine, token, async {
+        let _ = stopped.await;
+    }));
+    assert!(
+        fake.wait_ready(READY_TIMEOUT).await,
+        "the bot never identified on the fake gateway"
+    );
+    Running {
+        fake,
+        stop: Some(stop),
+        task,
+        _index: index,
+    }
+}
+
+/// Checks what every message must satisfy: no mentions allowed, Discord's limits.
+fn assert_safe(body: &Value) {
+    let message = match body.get("type").and_then(Value::as_u64) {
+        Some(4 | 5 | 7) => &body["data"],
+        Some(_) => return,
+        None => body,
+    };
+    let allowed = &message["allowed_mentions"];
+    assert!(
+        allowed.is_object(),
+        "allowed_mentions must be set: {message}"
+    );
+    for key in ["parse", "users", "roles"] {
+        assert!(
+            allowed
+                .get(key)
+                .is_none_or(|v| v.as_array().is_some_and(Vec::is_empty)),
+            "allowed_mentions must allow nothing: {allowed}"
+        );
+    }
+    assert_ne!(allowed["replied_user"], true);
+    let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    assert!(chars(&message["content"]) <= 2_000);
+    let mut total = 0;
+    for embed in message["embeds"].as_array().into_iter().flatten() {
+        assert!(chars(&embed["title"]) <= 256);
+        assert!(chars(&embed["description"]) <= 4_096);
+        assert!(chars(&embed["footer"]["text"]) <= 2_048);
+        let fields = embed["fields"].as_array().cloned().unwrap_or_default();
+        assert!(fields.len() <= 25);
+        for field in &fields {
+            assert!(chars(&field["name"]) <= 256);
+            assert!(chars(&field["value"]) <= 1_024);
+            total += chars(&field["name"]) + chars(&field["value"]);
+        }
+        total +=
+            chars(&embed["title"]) + chars(&embed["description"]) + chars(&embed["footer"]["text"]);
+    }
+    assert!(total <= 6_000, "{total} characters of embeds");
+    for row in message["components"].as_array().into_iter().flatten() {
+        for component in row["components"].as_array().into_iter().flatten() {
+            assert!(chars(&component["custom_id"]) <= 100);
+        }
+    }
+}
+
+fn ask(question: &str, private: Option<bool>, sender: &Sender) -> Value {
+    let mut options = vec![string_option("question", question)];
+    if let Some(private) = private {
+        options.push(bool_option("private", private));
+    }
+    command(next_id(), "ask", json!(options), sender)
+}
+
+fn is_ephemeral(data: &Value) -> bool {
+    data["flags"].as_u64().unwrap_or(0) & 64 == 64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_registered_globally_at_start() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    let put = bot
+        .fake
+        .wait_for(Duration::from_secs(10), |r| {
+            r.method == "PUT"
+                && r.path
+                    == format!(
+                        "/api/v10/applications/{}/commands",
+                        fake_discord::APPLICATION_ID
+                    )
+        })
+        .await
+        .expect("commands registered");
+    let names: Vec<&str> = put
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["ask", "search", "source", "help", "reindex"]);
+    let ask = &put.body[0];
+    assert_eq!(ask["options"][0]["name"], "question");
+    assert_eq!(ask["options"][0]["required"], true);
+    assert_eq!(ask["options"][0]["max_length"], 300);
+    assert_eq!(ask["options"][1]["name"], "private");
+    assert_eq!(put.body[2]["options"][0]["autocomplete"], true);
+    // Manage Server is 1 << 5.
+    assert_eq!(put.body[4]["default_member_permissions"], "32");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_are_registered_in_configured_guilds() {
+    let bot = start(&bundled_corpus(), |c| {
+        c.discord.guild_ids = vec![fake_discord::GUILD_ID]
+    })
+    .await;
+    let path = format!(
+        "/api/v10/applications/{}/guilds/{}/commands",
+        fake_discord::APPLICATION_ID,
+        fake_discord::GUILD_ID
+    );
+    let put = bot
+        .fake
+        .wait_for(Duration::from_secs(10), |r| {
+            r.method == "PUT" && r.path == path
+        })
+        .await;
+    assert_eq!(
+        put.expect("guild registration")
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert!(!bot.fake.requests().iter().any(|r| r
+        .path
+        .ends_with(&format!("{}/commands", fake_discord::APPLICATION_ID))));
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ask_answers_with_the_top_passage_and_a_more_results_button() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    let body = bot
+        .interact(ask(
+            "Which country built the Kibo laboratory?",
+            None,
+            &Sender::member(ASKER),
+        ))
+        .await;
+    assert_eq!(body["type"], 4, "answered at once: {body}");
+    let data = &body["data"];
+    assert!(!is_ephemeral(data), "/ask is public by default");
+    let top = &data["embeds"][0];
+    assert!(top["title"].as_str().unwrap().contains("Kibo"), "{top}");
+    assert!(
+        top["description"].as_str().unwrap().contains("**"),
+        "matched words are bold"
+    );
+    assert!(top["url"].as_str().unwrap().starts_with("https://"));
+    assert!(top["footer"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("relevance"));
+    assert!(data["embeds"].as_array().unwrap().len() <= 3);
+    let button = &data["components"][0]["components"][0];
+    assert_eq!(button["label"], "More results");
+    assert!(button["custom_id"].as_str().unwrap().starts_with("more:"));
+
+    // Anyone may press "More results" and gets a private list.
+    let custom_id = button["custom_id"].as_str().unwrap().to_string();
+    let more = bot.interact(button_press(&custom_id, STRANGER)).await;
+    assert_eq!(more["type"], 4);
+    assert!(is_ephemeral(&more["data"]));
+    assert!(
+        more["data"]["embeds"][0]["fields"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 2
+    );
+    bot.stop().await.unwrap();
+}
+
+fn button_press(custom_id: &str, user: u64) -> Value {
+    button(next_id(), custom_id, &Sender::member(user))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_ask_is_ephemeral_and_off_topic_questions_get_a_helpful_no() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    let body = bot
+        .interact(ask(
+            "How do I bake sourdough bread?",
+            Some(true),
+            &Sender::member(ASKER),
+        ))
+        .await;
+    let data = &body["data"];
+    assert!(is_ephemeral(data));
+    assert!(
+        data["embeds"].as_array().is_none_or(|e| e.is_empty()),
+        "no weak passage is shown: {data}"
+    );
+    let content = data["content"].as_str().unwrap();
+    assert!(content.contains("I searched for"), "{content}");
+    assert!(content.contains("/help"), "{content}");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_are_deferred_then_edited() {
+    // A zero deferral threshold takes the deferred path for every answer.
+    let bot = start(&bundled_corpus(), |c| c.discord.defer_after_ms = 0).await;
+    let interaction = ask(
+        "What did ESA contribute to the Orion spacecraft?",
+        None,
+        &Sender::member(ASKER),
+    );
+    let token = interaction["token"].as_str().unwrap().to_string();
+    let body = bot.interact(interaction).await;
+    assert_eq!(body["type"], 5, "deferred first: {body}");
+    let path = format!(
+        "/api/v10/webhooks/{}/{token}/messages/@original",
+        fake_discord::APPLICATION_ID
+    );
+    let edit = bot
+        .fake
+        .wait_for(Duration::from_secs(10), |r| {
+            r.method == "PATCH" && r.path == path
+        })
+        .await
+        .expect("the deferred reply is edited");
+    assert_safe(&edit.body);
+    let titles: Vec<&str> = edit.body["embeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.iter().any(|t| t.contains("Orion")), "{titles:?}");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_pages_turn_for_the_searcher_only() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    let body = bot
+        .interact(command(
+            next_id(),
+            "search",
+            json!([string_option("query", "space station")]),
+            &Sender::member(ASKER),
+        ))
+        .await;
+    let data = &body["data"];
+    assert!(is_ephemeral(data), "/search is ephemeral by default");
+    assert_eq!(data["embeds"][0]["fields"].as_array().unwrap().len(), 5);
+    assert!(data["embeds"][0]["footer"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Page 1 of"));
+    let buttons = data["components"][0]["components"].as_array().unwrap();
+    assert_eq!(buttons[0]["disabled"], true, "no page before the first");
+    let next = buttons[1]["custom_id"].as_str().unwrap().to_string();
+
+    let stranger = bot.interact(button_press(&next, STRANGER)).await;
+    assert_eq!(
+        stranger["type"], 4,
+        "a stranger gets a new message, the page is unchanged"
+    );
+    assert!(is_ephemeral(&stranger["data"]));
+    assert!(stranger["data"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Only the person who searched"));
+
+    let turned = bot.interact(button_press(&next, ASKER)).await;
+    assert_eq!(
+        turned["type"], 7,
+        "the searcher's press updates the message"
+    );
+    assert!(turned["data"]["embeds"][0]["footer"]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Page 2 of"));
+    let first_field = turned["data"]["embeds"][0]["fields"][0]["name"]
+        .as_str()
+        .unwrap();
+    assert!(first_field.starts_with("6."), "{first_field}");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn source_autocompletes_titles_and_shows_a_document() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    let body = bot
+        .interact(fake_discord::autocomplete(
+            next_id(),
+            "source",
+            "document",
+            "kibo",
+            &Sender::member(ASKER),
+        ))
+        .await;
+    assert_eq!(body["type"], 8);
+    let choices = body["data"]["choices"].as_array().unwrap();
+    assert!(!choices.is_empty() && choices.len() <= 25);
+    assert!(choices[0]["name"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("kibo"));
+    let everything = bot
+        .interact(fake_discord::autocomplete(
+            next_id(),
+            "source",
+            "document",
+            "",
+            &Sender::member(ASKER),
+        ))
+        .await;
+    assert_eq!(everything["data"]["choices"].as_array().unwrap().len(), 25);
+
+    let chosen = choices[0]["value"].as_str().unwrap();
+    let shown = bot
+        .interact(command(
+            next_id(),
+            "source",
+            json!([string_option("document", chosen)]),
+            &Sender::member(ASKER),
+        ))
+        .await;
+    let embed = &shown["data"]["embeds"][0];
+    assert!(embed["title"].as_str().unwrap().contains("Kibo"));
+    assert!(
+        !embed["description"].as_str().unwrap().is_empty(),
+        "the summary is shown"
+    );
+    assert!(embed["url"].as_str().unwrap().starts_with("https://"));
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_describes_the_corpus() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    let body = bot
+        .interact(command(
+            next_id(),
+            "help",
+            json!([]),
+            &Sender::member(ASKER),
+        ))
+        .await;
+    let embed = &body["data"]["embeds"][0];
+    let documents = std::fs::read_dir(bundled_corpus())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "md")
+        })
+        .count();
+    assert!(embed["description"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("{documents} curated documents")));
+    assert!(embed["fields"][1]["value"]
+        .as_str()
+        .unwrap()
+        .contains("iss"));
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_in_questions_and_documents_never_ping() {
+    let corpus = tempfile::tempdir().unwrap();
+    std::fs::write(
+        corpus.path().join("attack.md"),
+        "---\ntitle: \"Kibo @everyone\"\nsources: [\"https://example.org/kibo\"]\n---\n\n## Kibo @here\n\n\
+         Kibo is the Japanese laboratory module of the station. @everyone <@123456789012345678> <@&123456789012345678> \
+         please read [this](https://evil.example) about Kibo.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.path().join("other.md"),
+        "---\ntitle: Columbus\n---\n\n## Columbus\n\nColumbus is the European laboratory module of the station.\n",
+    )
+    .unwrap();
+    let bot = start(corpus.path(), |_| {}).await;
+    let body = bot
+        .interact(ask(
+            "@everyone **Kibo** laboratory module",
+            None,
+            &Sender::member(ASKER),
+        ))
+        .await;
+    // Unanswered questions are echoed back too.
+    let echoed = bot
+        .interact(ask(
+            "@here <@123> [x](https://evil.example) ||spoiler||",
+            None,
+            &Sender::member(ASKER),
+        ))
+        .await;
+    assert!(
+        echoed["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("\\|\\|spoiler"),
+        "{echoed}"
+    );
+    let text = format!("{body}{echoed}");
+    for forbidden in [
+        "@everyone",
+        "@here",
+        "<@123456789012345678>",
+        "<@&123456789012345678>",
+        "<@123>",
+        "](https://evil",
+        "https://evil",
+    ] {
+        assert!(
+            !text.contains(forbidden),
+            "{forbidden} reached Discord: {text}"
+        );
+    }
+    assert!(body["data"]["embeds"][0]["title"]
+        .as_str()
+        .unwrap()
+        .contains("Kibo"));
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_long_answers_stay_within_discord_limits() {
+    let corpus = tempfile::tempdir().unwrap();
+    let long_title = "Kibo ".repeat(120);
+    let long_sentence = format!("Kibo {}.", "laboratory module ".repeat(140));
+    std::fs::write(
+        corpus.path().join("long.md"),
+        format!("---\ntitle: \"{long_title}\"\nsources: [\"https://example.org/{}\"]\n---\n\n## {long_title}\n\n{long_sentence}\n", "x".repeat(3000)),
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.path().join("long2.md"),
+        format!("## Kibo again\n\n{long_sentence}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        corpus.path().join("long3.md"),
+        format!("## Kibo third\n\n{long_sentence}\n"),
+    )
+    .unwrap();
+    let bot = start(corpus.path(), |c| c.answer.snippet_chars = 4_000).await;
+    // assert_safe inside interact checks every limit.
+    let body = bot
+        .interact(ask("Kibo laboratory module", None, &Sender::member(ASKER)))
+        .await;
+    assert!(!body["data"]["embeds"].as_array().unwrap().is_empty());
+    let search = bot
+        .interact(command(
+            next_id(),
+            "search",
+            json!([string_option("query", "Kibo laboratory")]),
+            &Sender::member(ASKER),
+        ))
+        .await;
+    assert!(!search["data"]["embeds"].as_array().unwrap().is_empty());
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_commands_and_missing_options_get_a_polite_reply_and_the_bot_goes_on() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    let unknown = bot
+        .interact(command(
+            next_id(),
+            "launch",
+            json!([]),
+            &Sender::member(ASKER),
+        ))
+        .await;
+    assert!(is_ephemeral(&unknown["data"]));
+    assert!(unknown["data"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("/help"));
+    let missing = bot
+        .interact(command(next_id(), "ask", json!([]), &Sender::member(ASKER)))
+        .await;
+    assert!(is_ephemeral(&missing["data"]));
+    assert!(missing["data"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("question"));
+    let expired = bot.interact(button_press("page:1:1", ASKER)).await;
+    assert!(expired["data"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
+    let garbage = bot.interact(button_press("zzz", ASKER)).await;
+    assert!(is_ephemeral(&garbage["data"]));
+    // Still answering.
+    let body = bot
+        .interact(ask(
+            "What is the Outer Space Treaty?",
+            None,
+            &Sender::member(ASKER),
+        ))
+        .await;
+    assert!(body["data"]["embeds"][0]["title"]
+        .as_str()
+        .unwrap()
+        .contains("Outer Space Treaty"));
+    assert_eq!(bot.fake.identify_count(), 1, "the bot never reconnected");
+    bot.stop().await.unwrap();
+}

@@ -1,0 +1,408 @@
+//! A fake Discord on 127.0.0.1 for end-to-end tests of the bot: the REST routes the bot
+//! uses (recorded for inspection) and a gateway websocket that says HELLO, answers
+//! IDENTIFY with READY, acknowledges heartbeats and dispatches the interactions a test
+//! sends. Payload shapes follow Discord's OpenAPI description and what serenity 0.12
+//! needs to deserialize them.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// The application (and bot user) id the fake announces in READY.
+pub const APPLICATION_ID: u64 = 900_000_000_000_000_001;
+pub const GUILD_ID: u64 = 900_000_000_000_000_002;
+pub const CHANNEL_ID: u64 = 900_000_000_000_000_003;
+
+/// One REST request the bot made.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// std mutexes: held for a push or a copy, never across `.await`.
+    requests: Mutex<Vec<Request>>,
+    recorded: Notify,
+    gateway: Mutex<Option<mpsc::UnboundedSender<Value>>>,
+    identified: Notify,
+    identify_count: AtomicU64,
+    sequence: AtomicU64,
+    /// When each interaction id was dispatched, for latency figures.
+    dispatched: Mutex<Vec<(u64, Instant)>>,
+}
+
+/// A running fake Discord; it stops when the test's runtime ends.
+#[derive(Clone)]
+pub struct FakeDiscord {
+    /// What the bot's `api_base_url` should be.
+    pub api_base: String,
+    pub gateway_url: String,
+    shared: Arc<Shared>,
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let shared = Arc::new(Shared::default());
+        let gateway = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let gateway_url = format!("ws://{}", gateway.local_addr().unwrap());
+        tokio::spawn(serve_gateway(
+            gateway,
+            Arc::clone(&shared),
+            gateway_url.clone(),
+        ));
+
+        let rest = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let api_base = format!("http://{}", rest.local_addr().unwrap());
+        let url_for_route = gateway_url.clone();
+        let app = Router::new()
+            .route(
+                "/api/v10/gateway",
+                get(move || {
+                    let url = url_for_route.clone();
+                    async move { Json(json!({ "url": url })) }
+                }),
+            )
+            .route("/api/v10/interactions/{id}/{token}/callback", any(callback))
+            .fallback(record_other)
+            .with_state(Arc::clone(&shared));
+        tokio::spawn(async move {
+            axum::serve(rest, app).await.unwrap();
+        });
+        FakeDiscord {
+            api_base,
+            gateway_url,
+            shared,
+        }
+    }
+
+    /// Waits until the bot has identified on the gateway and received READY.
+    pub async fn wait_ready(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.identified.notified();
+            if self.shared.gateway.lock().unwrap().is_some() {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                return self.shared.gateway.lock().unwrap().is_some();
+            }
+        }
+    }
+
+    /// Sends INTERACTION_CREATE over the gateway.
+    pub fn dispatch(&self, interaction: Value) {
+        let id: u64 = interaction["id"].as_str().unwrap().parse().unwrap();
+        self.shared
+            .dispatched
+            .lock()
+            .unwrap()
+            .push((id, Instant::now()));
+        let sender = self
+            .shared
+            .gateway
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("the bot is connected");
+        let s = self.shared.sequence.fetch_add(1, Ordering::SeqCst) + 1;
+        sender
+            .send(json!({ "op": 0, "t": "INTERACTION_CREATE", "s": s, "d": interaction }))
+            .unwrap();
+    }
+
+    /// Every REST request so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    /// Waits for the first request matching `wanted`.
+    pub async fn wait_for(
+        &self,
+        timeout: Duration,
+        wanted: impl Fn(&Request) -> bool,
+    ) -> Option<Request> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.recorded.notified();
+            if let Some(found) = self.requests().into_iter().find(|r| wanted(r)) {
+                return Some(found);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                return self.requests().into_iter().find(|r| wanted(r));
+            }
+        }
+    }
+
+    /// Waits for the interaction callback of interaction `id`.
+    pub async fn callback(&self, id: u64) -> Value {
+        let path = format!("/api/v10/interactions/{id}/");
+        self.wait_for(Duration::from_secs(20), |r| r.path.starts_with(&path))
+            .await
+            .unwrap_or_else(|| panic!("no callback for interaction {id}"))
+            .body
+    }
+
+    /// Seconds from each dispatch to its callback, for every interaction answered.
+    pub fn latencies(&self) -> Vec<Duration> {
+        let requests = self.requests();
+        let dispatched = self.shared.dispatched.lock().unwrap().clone();
+        dispatched
+            .iter()
+            .filter_map(|(id, sent)| {
+                let path = format!("/api/v10/interactions/{id}/");
+                requests
+                    .iter()
+                    .find(|r| r.path.starts_with(&path))
+                    .map(|r| r.at.duration_since(*sent))
+            })
+            .collect()
+    }
+
+    pub fn identify_count(&self) -> u64 {
+        self.shared.identify_count.load(Ordering::SeqCst)
+    }
+}
+
+fn record(shared: &Shared, method: &Method, path: String, body: &[u8]) {
+    let body = serde_json::from_slice(body).unwrap_or(Value::Null);
+    shared.requests.lock().unwrap().push(Request {
+        method: method.to_string(),
+        path,
+        body,
+        at: Instant::now(),
+    });
+    shared.recorded.notify_waiters();
+}
+
+async fn callback(
+    State(shared): State<Arc<Shared>>,
+    Path((_id, _token)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    record(&shared, &method, uri.path().to_string(), &body);
+    StatusCode::NO_CONTENT
+}
+
+/// Command registration, webhook edits and follow-ups: recorded, answered with what
+/// serenity expects back.
+async fn record_other(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    body: axum::body::Bytes,
+) -> impl IntoResponse {
+    let path = uri.path().to_string();
+    record(&shared, &method, path.clone(), &body);
+    if path.ends_with("/commands") {
+        return (StatusCode::OK, Json(json!([])));
+    }
+    if path.starts_with("/api/v10/webhooks/") {
+        let sent: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+        return (StatusCode::OK, Json(message_json(&sent)));
+    }
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "message": "Unknown route", "code": 0 })),
+    )
+}
+
+fn snowflake(n: u64) -> String {
+    n.to_string()
+}
+
+fn user_json(id: u64, name: &str) -> Value {
+    json!({
+        "id": snowflake(id), "username": name, "discriminator": "0", "global_name": null,
+        "avatar": null, "bot": false
+    })
+}
+
+/// A message object as Discord returns it, echoing what was sent.
+pub fn message_json(sent: &Value) -> Value {
+    json!({
+        "id": snowflake(910_000_000_000_000_001), "channel_id": snowflake(CHANNEL_ID),
+        "author": { "id": snowflake(APPLICATION_ID), "username": "spacecollab", "discriminator": "0",
+                    "global_name": null, "avatar": null, "bot": true },
+        "content": sent.get("content").cloned().unwrap_or(json!("")),
+        "timestamp": "2026-11-27T12:00:00.000000+00:00", "edited_timestamp": null,
+        "tts": false, "mention_everyone": false, "mentions": [], "mention_roles": [],
+        "attachments": [], "embeds": sent.get("embeds").cloned().unwrap_or(json!([])),
+        "pinned": false, "type": 0, "flags": 0,
+        "components": []
+    })
+}
+
+async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let shared = Arc::clone(&shared);
+        let url = url.clone();
+        tokio::spawn(async move {
+            let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
+                return;
+            };
+            let (mut sink, mut incoming) = socket.split();
+            let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41_250 } });
+            if sink.send(WsMessage::Text(hello.to_string())).await.is_err() {
+                return;
+            }
+            let (events_tx, mut events) = mpsc::unbounded_channel::<Value>();
+            loop {
+                tokio::select! {
+                    frame = incoming.next() => {
+                        let Some(Ok(frame)) = frame else { break };
+                        let WsMessage::Text(text) = frame else { continue };
+                        let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
+                        match payload["op"].as_u64() {
+                            Some(1) => {
+                                let ack = json!({ "op": 11 });
+                                if sink.send(WsMessage::Text(ack.to_string())).await.is_err() { break }
+                            }
+                            Some(2) => {
+                                shared.identify_count.fetch_add(1, Ordering::SeqCst);
+                                let s = shared.sequence.fetch_add(1, Ordering::SeqCst) + 1;
+                                let ready = json!({ "op": 0, "t": "READY", "s": s, "d": ready_json(&url) });
+                                if sink.send(WsMessage::Text(ready.to_string())).await.is_err() { break }
+                                *shared.gateway.lock().unwrap() = Some(events_tx.clone());
+                                shared.identified.notify_waiters();
+                            }
+                            _ => {}
+                        }
+                    }
+                    event = events.recv() => {
+                        let Some(event) = event else { break };
+                        if sink.send(WsMessage::Text(event.to_string())).await.is_err() { break }
+                    }
+                }
+            }
+        });
+    }
+}
+
+fn ready_json(url: &str) -> Value {
+    json!({
+        "v": 10,
+        "user": { "id": snowflake(APPLICATION_ID), "username": "spacecollab", "discriminator": "0",
+                  "global_name": null, "avatar": null, "bot": true, "verified": true, "mfa_enabled": false },
+        "guilds": [ { "id": snowflake(GUILD_ID), "unavailable": true } ],
+        "session_id": "fake-session",
+        "resume_gateway_url": url,
+        "application": { "id": snowflake(APPLICATION_ID), "flags": 0 }
+    })
+}
+
+/// Who sends an interaction: a guild member with permissions and roles, a member
+/// without permissions data, or a user in a DM.
+#[derive(Debug, Clone)]
+pub enum Sender {
+    Member {
+        user_id: u64,
+        permissions: Option<u64>,
+        roles: Vec<u64>,
+    },
+    Direct {
+        user_id: u64,
+    },
+}
+
+impl Sender {
+    pub fn member(user_id: u64) -> Sender {
+        Sender::Member {
+            user_id,
+            permissions: Some(0),
+            roles: Vec::new(),
+        }
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(920_000_000_000_000_000);
+
+/// A fresh, non-zero snowflake for an interaction.
+pub fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::SeqCst)
+}
+
+fn base_interaction(id: u64, kind: u8, sender: &Sender) -> Value {
+    let mut value = json!({
+        "id": snowflake(id), "application_id": snowflake(APPLICATION_ID), "type": kind,
+        "token": format!("interaction-token-{id}"), "version": 1,
+        "channel_id": snowflake(CHANNEL_ID), "locale": "en-US", "entitlements": [],
+        "attachment_size_limit": 26_214_400, "app_permissions": "0"
+    });
+    match sender {
+        Sender::Member {
+            user_id,
+            permissions,
+            roles,
+        } => {
+            value["guild_id"] = json!(snowflake(GUILD_ID));
+            let mut member = json!({
+                "user": user_json(*user_id, &format!("user{user_id}")),
+                "roles": roles.iter().map(|r| snowflake(*r)).collect::<Vec<_>>(),
+                "deaf": false, "mute": false, "flags": 0, "joined_at": "2025-01-01T00:00:00.000000+00:00"
+            });
+            if let Some(permissions) = permissions {
+                member["permissions"] = json!(permissions.to_string());
+            }
+            value["member"] = member;
+        }
+        Sender::Direct { user_id } => {
+            value["user"] = user_json(*user_id, &format!("user{user_id}"));
+        }
+    }
+    value
+}
+
+/// An APPLICATION_COMMAND interaction; `options` is Discord's option array.
+pub fn command(id: u64, name: &str, options: Value, sender: &Sender) -> Value {
+    let mut value = base_interaction(id, 2, sender);
+    value["data"] = json!({ "id": snowflake(930_000_000_000_000_001), "name": name, "type": 1, "options": options });
+    value
+}
+
+/// An APPLICATION_COMMAND_AUTOCOMPLETE interaction with `typed` in the focused option.
+pub fn autocomplete(id: u64, name: &str, option: &str, typed: &str, sender: &Sender) -> Value {
+    let mut value = base_interaction(id, 4, sender);
+    value["data"] = json!({
+        "id": snowflake(930_000_000_000_000_001), "name": name, "type": 1,
+        "options": [ { "name": option, "type": 3, "value": typed, "focused": true } ]
+    });
+    value
+}
+
+/// A MESSAGE_COMPONENT interaction: a press of the button `custom_id`.
+pub fn button(id: u64, custom_id: &str, sender: &Sender) -> Value {
+    let mut value = base_interaction(id, 3, sender);
+    value["data"] = json!({ "custom_id": custom_id, "component_type": 2 });
+    value["message"] = message_json(&json!({}));
+    value
+}
+
+/// A string option.
+pub fn string_option(name: &str, value: &str) -> Value {
+    json!({ "name": name, "type": 3, "value": value })
+}
+
+/// A boolean option.
+pub fn bool_option(name: &str, value: bool) -> Value {
+    json!({ "name": name, "type": 5, "value": value })
+}
