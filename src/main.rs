@@ -108,11 +108,13 @@ fn main() -> ExitCode {
         Command::Serve { .. } => "warn,spacecollab=info",
         _ => "warn",
     };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| default_filter.into())
+        // serenity's debug logs print request routes and gateway payloads, which carry
+        // interaction tokens: they stay off whatever RUST_LOG says.
+        .add_directive("serenity=warn".parse().expect("a valid directive"));
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| default_filter.into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     match run(cli) {

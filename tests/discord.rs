@@ -582,3 +582,114 @@ async fn unknown_commands_and_missing_options_get_a_polite_reply_and_the_bot_goe
     assert_eq!(bot.fake.identify_count(), 1, "the bot never reconnected");
     bot.stop().await.unwrap();
 }
+
+/// Runs `spacecollab serve` as a user would, against the fake Discord.
+fn serve_command(config: &Path, token: Option<&str>, log: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_spacecollab"));
+    command.arg("--config").arg(config).arg("serve");
+    command.env_remove("DISCORD_TOKEN").env("RUST_LOG", log);
+    if let Some(token) = token {
+        command.env("DISCORD_TOKEN", token);
+    }
+    command
+}
+
+fn write_config(dir: &Path, fake: &FakeDiscord) -> PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[corpus]\npath = {:?}\n[index]\npath = \"index\"\nthreads = 1\n[discord]\napi_base_url = \"{}\"\n",
+            bundled_corpus(),
+            fake.api_base
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_missing_or_malformed_token_before_connecting() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &fake);
+    for (token, expected) in [
+        (None, "DISCORD_TOKEN environment variable is not set"),
+        (Some("nonsense"), "does not look like"),
+    ] {
+        let output = serve_command(&config, token, "warn").output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one clear sentence: {stderr}");
+    }
+    assert!(fake.requests().is_empty(), "nothing was sent to Discord");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_then_stops_on_sigterm_without_logging_tokens() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &fake);
+    let token = "MTAxMDEwMTAxMDEw.GxYzAb.secret-token_never-logged";
+    let mut child = serve_command(&config, Some(token), "debug")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        fake.wait_ready(READY_TIMEOUT).await,
+        "the bot never identified"
+    );
+    let interaction = ask(
+        "Who signed the Artemis Accords first?",
+        None,
+        &Sender::member(ASKER),
+    );
+    let interaction_token = interaction["token"].as_str().unwrap().to_string();
+    let id: u64 = interaction["id"].as_str().unwrap().parse().unwrap();
+    fake.dispatch(interaction);
+    let body = fake.callback(id).await;
+    assert_safe(&body);
+    assert!(body["data"]["embeds"][0]["title"]
+        .as_str()
+        .unwrap()
+        .contains("Artemis Accords"));
+
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let output = child.wait_with_output().unwrap();
+    let logs = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(logs.contains("connected to Discord"), "{logs}");
+    assert!(
+        !logs.contains("secret-token_never-logged"),
+        "the bot token reached the log"
+    );
+    let leaked: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains(&interaction_token))
+        .collect();
+    assert!(
+        leaked.is_empty(),
+        "an interaction token reached the log: {leaked:?}"
+    );
+}
