@@ -3,10 +3,13 @@
 //! pointer to it with an atomic rename, so a reader (or a crash) only ever sees a whole,
 //! committed index. Never imports Discord types.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use tantivy::collector::Count;
+use tantivy::query::TermQuery;
 use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED,
     STRING,
@@ -15,7 +18,7 @@ use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
     StopWordFilter, TextAnalyzer,
 };
-use tantivy::{doc, Index, IndexWriter, TantivyDocument};
+use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
 use crate::corpus::{Corpus, Document, Synonyms};
 
@@ -26,6 +29,9 @@ const CURRENT_FILE: &str = "CURRENT";
 const MANIFEST_FILE: &str = "manifest.json";
 const SYNONYMS_COPY: &str = "synonyms.json";
 const GENERATION_PREFIX: &str = "gen-";
+/// Version of the schema and analyzer. Bump it whenever either changes, so that an
+/// incremental reindex never mixes passages analyzed two ways.
+pub const INDEX_FORMAT: u32 = 1;
 /// Memory the tantivy writer may use before flushing a segment.
 const WRITER_MEMORY_BYTES: usize = 100_000_000;
 
@@ -138,6 +144,9 @@ pub struct DocumentInfo {
 /// The bookkeeping of one generation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manifest {
+    /// [`INDEX_FORMAT`] of the program that wrote it; another format means a full rebuild.
+    #[serde(default)]
+    pub format: u32,
     /// Seconds since the Unix epoch when the generation was committed.
     pub built_at: u64,
     pub passages: usize,
@@ -169,6 +178,12 @@ impl std::fmt::Debug for Generation {
 pub struct BuildReport {
     pub documents: usize,
     pub passages: usize,
+    /// Documents whose passages were (re)written.
+    pub written: usize,
+    /// Documents whose old passages were deleted (changed or removed).
+    pub deleted: usize,
+    /// Whether the build started from the generation in service.
+    pub incremental: bool,
     pub bytes: u64,
     pub seconds: f64,
     pub generation: String,
@@ -229,9 +244,12 @@ fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
     })
 }
 
-/// Builds a complete new generation from `corpus` and puts it in service.
+/// Builds a new generation from `corpus` and puts it in service. Unless `full` is set
+/// (or the index in service was written by another [`INDEX_FORMAT`]), the new generation
+/// starts as hard links to the files of the one in service and only added, changed and
+/// removed documents are written: the old generation is never modified.
 ///
-/// `progress` is called with (passages written, passages in all).
+/// `progress` is called with (documents looked at, documents in all).
 ///
 /// # Errors
 /// When the index folder cannot be written or the new index fails its check; the
@@ -240,53 +258,139 @@ pub fn build(
     root: &Path,
     corpus: &Corpus,
     threads: usize,
+    full: bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<BuildReport, IndexError> {
     let started = Instant::now();
     std::fs::create_dir_all(root).map_err(io_error(root))?;
+    let previous = if full {
+        None
+    } else {
+        open_current(root)
+            .ok()
+            .filter(|g| g.manifest.format == INDEX_FORMAT)
+    };
     let name = new_generation_name(root);
     let folder = root.join(&name);
-    std::fs::create_dir_all(&folder).map_err(io_error(&folder))?;
 
-    let result = write_generation(&folder, corpus, threads, &mut progress);
-    let manifest = match result {
-        Ok(manifest) => manifest,
+    let result = match &previous {
+        Some(previous) => link_generation(&root.join(&previous.name), &folder).and_then(|()| {
+            write_generation(
+                &folder,
+                corpus,
+                Some(&previous.manifest),
+                threads,
+                &mut progress,
+            )
+        }),
+        None => std::fs::create_dir_all(&folder)
+            .map_err(io_error(&folder))
+            .and_then(|()| write_generation(&folder, corpus, None, threads, &mut progress)),
+    };
+    let (manifest, written, deleted) = match result {
+        Ok(done) => done,
         Err(error) => {
             let _ = std::fs::remove_dir_all(&folder);
             return Err(error);
         }
     };
-    let generation = open_generation(root, &name)?;
-    verify(&generation, &manifest)?;
+    let checked =
+        open_generation(root, &name).and_then(|generation| verify(&generation, &manifest));
+    if let Err(error) = checked {
+        let _ = std::fs::remove_dir_all(&folder);
+        return Err(error);
+    }
     switch_to(root, &name)?;
-    remove_stale_generations(root);
     Ok(BuildReport {
         documents: manifest.documents.len(),
         passages: manifest.passages,
+        written,
+        deleted,
+        incremental: previous.is_some(),
         bytes: corpus.bytes,
         seconds: started.elapsed().as_secs_f64(),
         generation: name,
     })
 }
 
+/// Makes `to` a copy of generation `from` by hard-linking its files (tantivy never
+/// rewrites a file in place; `meta.json` is replaced by rename), leaving out lock files.
+fn link_generation(from: &Path, to: &Path) -> Result<(), IndexError> {
+    std::fs::create_dir_all(to).map_err(io_error(to))?;
+    for entry in std::fs::read_dir(from).map_err(io_error(from))? {
+        let entry = entry.map_err(io_error(from))?;
+        let name = entry.file_name();
+        let name_text = name.to_string_lossy();
+        if name_text.ends_with(".lock") || !entry.path().is_file() {
+            continue;
+        }
+        let target = to.join(&name);
+        if std::fs::hard_link(entry.path(), &target).is_err() {
+            // A file system without hard links still works, just slower.
+            std::fs::copy(entry.path(), &target).map_err(io_error(&target))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the documents of `corpus` that differ from `previous` (all of them when there
+/// is none) into the index in `folder`. Returns the manifest and how many documents were
+/// written and deleted.
 fn write_generation(
     folder: &Path,
     corpus: &Corpus,
+    previous: Option<&Manifest>,
     threads: usize,
     progress: &mut impl FnMut(usize, usize),
-) -> Result<Manifest, IndexError> {
-    let (schema, fields) = Fields::schema();
-    let index = Index::create_in_dir(folder, schema)?;
+) -> Result<(Manifest, usize, usize), IndexError> {
+    let (index, fields) = match previous {
+        Some(_) => {
+            let index = Index::open_in_dir(folder)?;
+            let fields = Fields::from_schema(&index.schema())?;
+            (index, fields)
+        }
+        None => {
+            let (schema, fields) = Fields::schema();
+            (Index::create_in_dir(folder, schema)?, fields)
+        }
+    };
     index.tokenizers().register(ANALYZER, english_analyzer());
+    let threads = threads.max(1);
     let mut writer: IndexWriter =
-        index.writer_with_num_threads(threads.max(1), WRITER_MEMORY_BYTES * threads.max(1))?;
+        index.writer_with_num_threads(threads, WRITER_MEMORY_BYTES * threads)?;
+
+    let old: HashMap<&str, &DocumentInfo> = previous
+        .map(|m| m.documents.iter().map(|d| (d.id.as_str(), d)).collect())
+        .unwrap_or_default();
+    let present: HashSet<&str> = corpus.documents.iter().map(|d| d.id.as_str()).collect();
+    let mut deleted = 0;
+    for id in old.keys().filter(|id| !present.contains(*id)) {
+        writer.delete_term(Term::from_field_text(fields.doc_id, id));
+        deleted += 1;
+    }
 
     let total_documents = corpus.documents.len();
-    let mut manifest = Manifest::default();
+    let mut manifest = Manifest {
+        format: INDEX_FORMAT,
+        ..Manifest::default()
+    };
+    let mut written = 0;
     for (done, document) in corpus.documents.iter().enumerate() {
-        let passages = add_document(&writer, fields, document)?;
-        manifest.passages += passages;
-        manifest.documents.push(document_info(document, passages));
+        let hash = document.content_hash();
+        let info = match old.get(document.id.as_str()) {
+            Some(info) if info.hash == hash => (*info).clone(),
+            unchanged_or_new => {
+                if unchanged_or_new.is_some() {
+                    writer.delete_term(Term::from_field_text(fields.doc_id, &document.id));
+                    deleted += 1;
+                }
+                let passages = add_document(&writer, fields, document)?;
+                written += 1;
+                document_info(document, hash, passages)
+            }
+        };
+        manifest.passages += info.passages;
+        manifest.documents.push(info);
         progress(done + 1, total_documents);
     }
     writer.commit()?;
@@ -297,7 +401,7 @@ fn write_generation(
         .map_or(0, |d| d.as_secs());
     write_json(&folder.join(MANIFEST_FILE), &manifest)?;
     write_json(&folder.join(SYNONYMS_COPY), &corpus.synonyms)?;
-    Ok(manifest)
+    Ok((manifest, written, deleted))
 }
 
 /// Adds one document's passages; returns how many.
@@ -324,7 +428,7 @@ fn add_document(
     Ok(passages.len())
 }
 
-fn document_info(document: &Document, passages: usize) -> DocumentInfo {
+fn document_info(document: &Document, hash: String, passages: usize) -> DocumentInfo {
     DocumentInfo {
         id: document.id.clone(),
         title: document.title.clone(),
@@ -333,7 +437,7 @@ fn document_info(document: &Document, passages: usize) -> DocumentInfo {
         agencies: document.agencies.clone(),
         tags: document.tags.clone(),
         path: document.path.clone(),
-        hash: document.content_hash(),
+        hash,
         passages,
     }
 }
@@ -357,10 +461,24 @@ fn verify(generation: &Generation, manifest: &Manifest) -> Result<(), IndexError
     let searcher = generation.reader.searcher();
     if searcher.num_docs() != manifest.passages as u64 {
         return Err(IndexError::Check(format!(
-            "it holds {} passages where {} were written",
+            "it holds {} passages where the manifest lists {}",
             searcher.num_docs(),
             manifest.passages
         )));
+    }
+    // A sample query: every passage of one document must be found by its id.
+    if let Some(sample) = manifest.documents.iter().find(|d| d.passages > 0) {
+        let query = TermQuery::new(
+            Term::from_field_text(generation.fields.doc_id, &sample.id),
+            IndexRecordOption::Basic,
+        );
+        let found = searcher.search(&query, &Count)?;
+        if found != sample.passages {
+            return Err(IndexError::Check(format!(
+                "a search for document {} found {found} passages instead of {}",
+                sample.id, sample.passages
+            )));
+        }
     }
     Ok(())
 }

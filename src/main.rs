@@ -45,6 +45,9 @@ enum Command {
     Index {
         #[command(flatten)]
         paths: Paths,
+        /// Rebuild every document instead of only those that changed.
+        #[arg(long)]
+        full: bool,
     },
     /// Answer a question with the best passages from the corpus.
     Ask {
@@ -153,9 +156,9 @@ fn apply(paths: &Paths, config: &mut Config) {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = load_config(cli.config.as_ref())?;
     match cli.command {
-        Command::Index { paths } => {
+        Command::Index { paths, full } => {
             apply(&paths, &mut config);
-            rebuild(&config)?;
+            rebuild(&config, full)?;
         }
         Command::Ask {
             question,
@@ -253,7 +256,7 @@ fn open_or_build(config: &Config) -> anyhow::Result<Engine> {
                 config.index_path.display(),
                 config.corpus_path.display()
             );
-            rebuild(config)?;
+            rebuild(config, false)?;
             Engine::open(&config.index_path, config.answer).with_context(|| {
                 format!("cannot open the index in {}", config.index_path.display())
             })
@@ -264,7 +267,7 @@ fn open_or_build(config: &Config) -> anyhow::Result<Engine> {
 }
 
 /// Builds the index with a progress bar (on a terminal) and prints a one-line summary.
-fn rebuild(config: &Config) -> anyhow::Result<()> {
+fn rebuild(config: &Config, full: bool) -> anyhow::Result<()> {
     if !config.corpus_path.exists() {
         return Err(UsageError(format!(
             "the corpus path {} does not exist",
@@ -278,7 +281,12 @@ fn rebuild(config: &Config) -> anyhow::Result<()> {
             .expect("the template is valid")
             .progress_chars("=> "),
     );
-    let report = reindex::rebuild(
+    let reindex = if full {
+        reindex::rebuild
+    } else {
+        reindex::update
+    };
+    let report = reindex(
         &config.corpus_path,
         &config.index_path,
         config.index_threads,
@@ -298,11 +306,14 @@ fn rebuild(config: &Config) -> anyhow::Result<()> {
         eprintln!("skipped {skipped}");
     }
     eprintln!(
-        "Indexed {} documents ({} passages, {:.1} MB) in {:.2} s; {} file(s) skipped.",
+        "Indexed {} documents ({} passages, {:.1} MB) in {:.2} s; {} added, {} changed, {} removed; {} file(s) skipped.",
         report.documents,
         report.passages,
         report.bytes as f64 / 1e6,
         report.seconds,
+        report.added.len(),
+        report.changed.len(),
+        report.removed.len(),
         report.skipped.len()
     );
     Ok(())

@@ -46,6 +46,10 @@ pub enum ReindexError {
 pub struct Report {
     pub documents: usize,
     pub passages: usize,
+    /// Documents whose passages were written in this reindex.
+    pub written: usize,
+    /// Whether only what changed was written.
+    pub incremental: bool,
     /// Titles of documents new since the previous index.
     pub added: Vec<String>,
     /// Titles of documents whose content changed.
@@ -182,6 +186,15 @@ impl Reindexer {
         }
     }
 
+    /// Removes generations and temporary files left by a crash, unless a reindex is
+    /// running (its new generation is not leftover). Called at start-up.
+    pub fn clean_up(&self) {
+        if let Ok(ticket) = self.try_start("start-up cleanup") {
+            index::remove_stale_generations(&self.index);
+            drop(ticket);
+        }
+    }
+
     /// Reloads the corpus and builds a new index generation, reporting what changed
     /// since the previous one. The generation in service is replaced only when the new
     /// one is complete and checked.
@@ -191,7 +204,7 @@ impl Reindexer {
     pub fn run(
         &self,
         mut ticket: Ticket,
-        _full: bool,
+        full: bool,
         mut progress: impl FnMut(Stage),
     ) -> Result<Report, ReindexError> {
         let started = Instant::now();
@@ -216,13 +229,17 @@ impl Reindexer {
                 path: self.corpus.display().to_string(),
             });
         }
-        let built = index::build(&self.index, &corpus, self.threads, |done, total| {
+        let built = index::build(&self.index, &corpus, self.threads, full, |done, total| {
             step(Stage::Indexing(done, total))
         })?;
+        // The generation just replaced is no longer needed by this process.
+        index::remove_stale_generations(&self.index);
 
         let mut report = Report {
             documents: built.documents,
             passages: built.passages,
+            written: built.written,
+            incremental: built.incremental,
             skipped: corpus.skipped,
             bytes: corpus.bytes,
             ..Report::default()
@@ -272,6 +289,22 @@ pub fn rebuild(
     let reindexer = Reindexer::new(corpus_path, index_path, threads);
     let ticket = reindexer.try_start("spacecollab index")?;
     reindexer.run(ticket, true, progress)
+}
+
+/// Like [`rebuild`], but writes only the documents that changed since the index in
+/// service (everything when there is none).
+///
+/// # Errors
+/// See [`ReindexError`]; on any error the index in service is unchanged.
+pub fn update(
+    corpus_path: &Path,
+    index_path: &Path,
+    threads: usize,
+    progress: impl FnMut(Stage),
+) -> Result<Report, ReindexError> {
+    let reindexer = Reindexer::new(corpus_path, index_path, threads);
+    let ticket = reindexer.try_start("spacecollab index")?;
+    reindexer.run(ticket, false, progress)
 }
 
 #[cfg(test)]

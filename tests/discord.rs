@@ -693,3 +693,212 @@ async fn serve_answers_then_stops_on_sigterm_without_logging_tokens() {
         "an interaction token reached the log: {leaked:?}"
     );
 }
+
+/// Copies the bundled corpus so a test may change it.
+fn corpus_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(bundled_corpus()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// Runs `/reindex` as `sender` and returns the final text of its reply.
+async fn reindex_as(bot: &Running, sender: &Sender) -> String {
+    let interaction = command(next_id(), "reindex", json!([]), sender);
+    let token = interaction["token"].as_str().unwrap().to_string();
+    let body = bot.interact(interaction).await;
+    if body["type"] == 4 {
+        return body["data"]["content"].as_str().unwrap().to_string();
+    }
+    assert_eq!(body["type"], 5, "deferred: {body}");
+    assert!(is_ephemeral(&body["data"]));
+    let path = format!(
+        "/api/v10/webhooks/{}/{token}/messages/@original",
+        fake_discord::APPLICATION_ID
+    );
+    let done = bot
+        .fake
+        .wait_for(Duration::from_secs(30), |r| {
+            r.path == path
+                && r.body["content"].as_str().is_some_and(|c| {
+                    c.starts_with("Reindex done") || c.starts_with("Reindex failed")
+                })
+        })
+        .await
+        .expect("the reindex reply ends with a summary");
+    assert_safe(&done.body);
+    done.body["content"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_is_for_admins_only() {
+    const ADMIN_USER: u64 = 950_000_000_000_000_001;
+    const ADMIN_ROLE: u64 = 950_000_000_000_000_002;
+    let corpus = corpus_copy();
+    let bot = start(corpus.path(), |c| {
+        c.admin.user_ids = vec![ADMIN_USER];
+        c.admin.role_ids = vec![ADMIN_ROLE];
+    })
+    .await;
+    let refused = [
+        (
+            "a DM",
+            Sender::Direct {
+                user_id: ADMIN_USER,
+            },
+        ),
+        (
+            "no member data",
+            Sender::GuildWithoutMember {
+                user_id: ADMIN_USER,
+            },
+        ),
+        ("no permissions", Sender::member(ASKER)),
+        (
+            "permissions field missing",
+            Sender::Member {
+                user_id: ASKER,
+                permissions: None,
+                roles: vec![],
+            },
+        ),
+        (
+            "an unlisted role",
+            Sender::Member {
+                user_id: ASKER,
+                permissions: Some(0),
+                roles: vec![ADMIN_ROLE + 1],
+            },
+        ),
+        // Send Messages and Manage Messages, but not Manage Server.
+        (
+            "other permissions",
+            Sender::Member {
+                user_id: ASKER,
+                permissions: Some((1 << 11) | (1 << 13)),
+                roles: vec![],
+            },
+        ),
+    ];
+    for (case, sender) in &refused {
+        let reply = reindex_as(&bot, sender).await;
+        assert_eq!(reply, "Only server admins can run `/reindex`.", "{case}");
+    }
+    let allowed = [
+        (
+            "role in config",
+            Sender::Member {
+                user_id: ASKER,
+                permissions: Some(0),
+                roles: vec![ADMIN_ROLE],
+            },
+        ),
+        ("user in config", Sender::member(ADMIN_USER)),
+        (
+            "Manage Server",
+            Sender::Member {
+                user_id: ASKER,
+                permissions: Some(1 << 5),
+                roles: vec![],
+            },
+        ),
+        (
+            "Administrator",
+            Sender::Member {
+                user_id: ASKER,
+                permissions: Some(1 << 3),
+                roles: vec![],
+            },
+        ),
+    ];
+    for (case, sender) in &allowed {
+        let reply = reindex_as(&bot, sender).await;
+        assert!(reply.starts_with("Reindex done"), "{case}: {reply}");
+    }
+    let runs = bot
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.body["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("Reindex done"))
+        })
+        .count();
+    assert_eq!(runs, allowed.len(), "zero unauthorised runs");
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reindex_picks_up_added_changed_and_removed_documents() {
+    let corpus = corpus_copy();
+    let bot = start(corpus.path(), |_| {}).await;
+    let admin = Sender::Member {
+        user_id: ASKER,
+        permissions: Some(1 << 5),
+        roles: vec![],
+    };
+    let question = "Which mission studied the ice moons of Neptune with a submarine?";
+    let before = bot
+        .interact(ask(question, None, &Sender::member(ASKER)))
+        .await;
+    assert!(
+        before["data"]["embeds"]
+            .as_array()
+            .is_none_or(|e| e.is_empty()),
+        "not known yet: {before}"
+    );
+
+    std::fs::write(
+        corpus.path().join("neptune-submarine.md"),
+        "---\ntitle: \"Triton Submarine Mission\"\nsources: [\"https://example.org/triton\"]\n---\n\n## The mission\n\n\
+         The Triton Submarine Mission is a fictional joint study in which several agencies imagine sending a \
+         submarine to the ice moons of Neptune, to explore the ocean under the ice of Triton.\n",
+    )
+    .unwrap();
+    let kibo = corpus.path().join("iss-kibo.md");
+    let text = std::fs::read_to_string(&kibo).unwrap();
+    std::fs::write(&kibo, format!("{text}\n\n## Zebrafish\n\nKibo hosted zebrafish studies of muscle loss in weightlessness, run by JAXA.\n")).unwrap();
+    std::fs::remove_file(corpus.path().join("soho.md")).unwrap();
+
+    let summary = reindex_as(&bot, &admin).await;
+    assert!(
+        summary.contains("Added (1): Triton Submarine Mission"),
+        "{summary}"
+    );
+    assert!(summary.contains("Changed (1): Kibo"), "{summary}");
+    assert!(summary.contains("Removed (1): SOHO"), "{summary}");
+
+    let after = bot
+        .interact(ask(question, None, &Sender::member(ASKER)))
+        .await;
+    assert_eq!(
+        after["data"]["embeds"][0]["title"],
+        "Triton Submarine Mission › The mission"
+    );
+    let zebrafish = bot
+        .interact(ask("zebrafish muscle loss", None, &Sender::member(ASKER)))
+        .await;
+    assert!(zebrafish["data"]["embeds"][0]["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("Kibo"));
+    let soho = bot
+        .interact(command(
+            next_id(),
+            "source",
+            json!([string_option("document", "soho")]),
+            &Sender::member(ASKER),
+        ))
+        .await;
+    assert!(
+        soho["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("no document called"),
+        "{soho}"
+    );
+    bot.stop().await.unwrap();
+}

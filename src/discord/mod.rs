@@ -20,6 +20,7 @@ pub use handler::Bot;
 use crate::answer::Engine;
 use crate::config::Config;
 use crate::reindex::Reindexer;
+use crate::watch;
 
 /// The bot token. Its `Debug` never shows it, so it cannot reach a log by accident.
 #[derive(Clone)]
@@ -96,7 +97,18 @@ pub async fn serve(
         &config.index_path,
         config.index_threads,
     ));
+    reindexer.clean_up();
     let gateway_url = config.discord.gateway_url.clone();
+    let (stop_watchers, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(watch::follow_index(Arc::clone(&engine), stopped.clone()));
+    if config.watch {
+        tokio::spawn(watch::watch_corpus(
+            Arc::clone(&reindexer),
+            Arc::clone(&engine),
+            config.corpus_path.clone(),
+            stopped,
+        ));
+    }
     let bot = Bot::new(config, engine, reindexer);
     let mut client =
         serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
@@ -112,11 +124,12 @@ pub async fn serve(
         tracing::info!("shutting down");
         shards.shutdown_all().await;
     });
-    client
+    let result = client
         .start()
         .await
-        .context("the Discord gateway connection failed")?;
-    Ok(())
+        .context("the Discord gateway connection failed");
+    let _ = stop_watchers.send(true);
+    result
 }
 
 #[cfg(test)]

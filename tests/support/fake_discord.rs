@@ -322,6 +322,10 @@ pub enum Sender {
     Direct {
         user_id: u64,
     },
+    /// In a guild, but with no `member` object (Discord should never send this).
+    GuildWithoutMember {
+        user_id: u64,
+    },
 }
 
 impl Sender {
@@ -366,6 +370,10 @@ fn base_interaction(id: u64, kind: u8, sender: &Sender) -> Value {
             value["member"] = member;
         }
         Sender::Direct { user_id } => {
+            value["user"] = user_json(*user_id, &format!("user{user_id}"));
+        }
+        Sender::GuildWithoutMember { user_id } => {
+            value["guild_id"] = json!(snowflake(GUILD_ID));
             value["user"] = user_json(*user_id, &format!("user{user_id}"));
         }
     }

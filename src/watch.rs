@@ -1,0 +1,111 @@
+//! Keeps a running bot current: follows index generations written by other processes
+//! (`spacecollab index`), and, when asked, reindexes a few seconds after corpus files
+//! stop changing. Polling, not file-system events: it needs no extra dependency, works
+//! on network and container file systems, and a corpus is small enough to stat often.
+
+use std::hash::{Hash, Hasher};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::answer::Engine;
+use crate::corpus::{corpus_files, SYNONYMS_FILE};
+use crate::reindex::Reindexer;
+
+/// How often the watchers look.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How long corpus files must stay unchanged before a reindex starts.
+pub const QUIET_PERIOD: Duration = Duration::from_secs(3);
+
+/// A digest of the names, sizes and modification times of the corpus files.
+pub fn fingerprint(root: &Path) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let mut files = corpus_files(root).unwrap_or_default();
+    files.push(root.join(SYNONYMS_FILE));
+    for file in files {
+        if let Ok(metadata) = std::fs::metadata(&file) {
+            file.hash(&mut hasher);
+            metadata.len().hash(&mut hasher);
+            metadata.modified().ok().hash(&mut hasher);
+        }
+    }
+    hasher.finish()
+}
+
+/// Switches `engine` to newer generations as they appear on disk, until `stop` turns true.
+pub async fn follow_index(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+        let engine = Arc::clone(&engine);
+        let reloaded = tokio::task::spawn_blocking(move || engine.reload()).await;
+        if let Ok(Err(error)) = reloaded {
+            tracing::warn!(%error, "could not switch to the newest index");
+        }
+    }
+}
+
+/// Reindexes (incrementally) once the corpus has changed and then stayed quiet for
+/// [`QUIET_PERIOD`], until `stop` turns true.
+pub async fn watch_corpus(
+    reindexer: Arc<Reindexer>,
+    engine: Arc<Engine>,
+    corpus: std::path::PathBuf,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut indexed = fingerprint(&corpus);
+    let mut seen = indexed;
+    let mut changed_at = Instant::now();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+        let now = fingerprint(&corpus);
+        if now != seen {
+            seen = now;
+            changed_at = Instant::now();
+            continue;
+        }
+        if now == indexed || changed_at.elapsed() < QUIET_PERIOD {
+            continue;
+        }
+        let ticket = match reindexer.try_start("the corpus watcher") {
+            Ok(ticket) => ticket,
+            Err(busy) => {
+                tracing::info!(%busy, "corpus changed; will retry");
+                continue;
+            }
+        };
+        let reindexer = Arc::clone(&reindexer);
+        let engine = Arc::clone(&engine);
+        let outcome = tokio::task::spawn_blocking(move || {
+            let report = reindexer.run(ticket, false, |_| {})?;
+            engine.reload()?;
+            anyhow::Ok(report)
+        })
+        .await;
+        match outcome {
+            Ok(Ok(report)) => {
+                indexed = now;
+                tracing::info!(
+                    added = report.added.len(),
+                    changed = report.changed.len(),
+                    removed = report.removed.len(),
+                    skipped = report.skipped.len(),
+                    "corpus change indexed"
+                );
+            }
+            Ok(Err(error)) => {
+                // Not retried until the files change again: the same input would fail the same way.
+                indexed = now;
+                tracing::error!(error = %format!("{error:#}"), "reindex after a corpus change failed; the previous index stays in service");
+            }
+            Err(error) => tracing::error!(%error, "reindex task failed"),
+        }
+    }
+}
