@@ -2,7 +2,7 @@
 //! a judgement of whether they answer it. `spacecollab ask` and Discord's `/ask` both
 //! call [`Engine::ask`]. Never imports Discord types.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -13,6 +13,7 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
 
+use crate::corpus::split;
 use crate::index::{self, english_analyzer, Generation, IndexError};
 use crate::query::{self, AnalyzedSynonyms, Terms, Weights};
 
@@ -65,6 +66,12 @@ pub struct Answer {
     /// Whether the top passage covers the question well enough to be called an answer.
     pub answered: bool,
     pub passages: Vec<Hit>,
+    /// The sentence of the top passage that best answers the question (the one holding
+    /// the most of the question's weight), for renderers to mark.
+    pub best_sentence: Option<String>,
+    /// "Did you mean …?": the question with each word the index has never seen replaced
+    /// by its closest spelling in the index, when there is one.
+    pub suggestion: Option<String>,
 }
 
 /// A searchable corpus. Cheap to share: every query takes a snapshot of the current
@@ -219,10 +226,16 @@ impl Engine {
         let answered = passages
             .first()
             .is_some_and(|top| coverage(&snapshot, &terms, top) >= self.settings.min_coverage);
+        let best_sentence = passages
+            .first()
+            .and_then(|top| best_sentence(&snapshot, &terms, &top.text));
+        let suggestion = suggest(&snapshot, question, &terms);
         Answer {
             question: question.to_string(),
             answered,
             passages,
+            best_sentence,
+            suggestion,
         }
     }
 
@@ -252,9 +265,10 @@ impl Engine {
                 return Vec::new();
             }
         };
+        // Passages come best first, so a document's first passage is its best. (Adding
+        // a share of its other passages' scores was measured and lowered SciFact nDCG@10.)
         let mut seen = std::collections::HashSet::new();
         let mut documents = Vec::with_capacity(limit);
-        // Passages come best first, so a document's first passage is its best.
         for (score, address) in top {
             let doc_id = snapshot.doc_id(address);
             if seen.insert(doc_id.clone()) {
@@ -444,28 +458,37 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
-/// How much of the question's weight (IDF of its terms) the passage contains, 0–1.
-/// BM25 scores are not comparable between questions; this share is.
-fn coverage(snapshot: &Snapshot, terms: &Terms, hit: &Hit) -> f32 {
+/// The weight of each question term: its inverse document frequency in passage bodies.
+fn term_weights(snapshot: &Snapshot, terms: &Terms) -> Vec<f32> {
     let generation = &snapshot.generation;
     let searcher = generation.reader.searcher();
     let total_docs = searcher.num_docs().max(1) as f32;
+    terms
+        .terms
+        .iter()
+        .map(|term| {
+            let doc_freq = searcher
+                .doc_freq(&Term::from_field_text(generation.fields.body, term))
+                .unwrap_or(0) as f32;
+            (1.0 + (total_docs - doc_freq + 0.5) / (doc_freq + 0.5)).ln()
+        })
+        .collect()
+}
+
+/// How much of the question's weight (IDF of its terms) the passage contains, 0–1.
+/// BM25 scores are not comparable between questions; this share is.
+fn coverage(snapshot: &Snapshot, terms: &Terms, hit: &Hit) -> f32 {
     let passage_text = format!("{} {} {}", hit.title, hit.section, hit.text);
-    let passage_terms: std::collections::HashSet<String> =
-        query::analyze(&snapshot.analyzer.0, &passage_text)
-            .into_iter()
-            .collect();
+    let passage_terms: HashSet<String> = query::analyze(&snapshot.analyzer.0, &passage_text)
+        .into_iter()
+        .collect();
     let alternatives_present = terms
         .alternatives
         .iter()
         .any(|alternative| alternative.iter().all(|t| passage_terms.contains(t)));
 
     let (mut covered, mut total) = (0.0f32, 0.0f32);
-    for term in &terms.terms {
-        let doc_freq = searcher
-            .doc_freq(&Term::from_field_text(generation.fields.body, term))
-            .unwrap_or(0) as f32;
-        let idf = (1.0 + (total_docs - doc_freq + 0.5) / (doc_freq + 0.5)).ln();
+    for (term, idf) in terms.terms.iter().zip(term_weights(snapshot, terms)) {
         total += idf;
         if passage_terms.contains(term) {
             covered += idf;
@@ -481,6 +504,84 @@ fn coverage(snapshot: &Snapshot, terms: &Terms, hit: &Hit) -> f32 {
     } else {
         share
     }
+}
+
+/// The sentence of `text` holding the most of the question's weight; the first such
+/// sentence on ties, none when no sentence holds any question word.
+fn best_sentence(snapshot: &Snapshot, terms: &Terms, text: &str) -> Option<String> {
+    let weights = term_weights(snapshot, terms);
+    let mut best: Option<(f32, &str)> = None;
+    for paragraph in text.split("\n\n") {
+        for sentence in split::split_sentences(paragraph) {
+            let present: HashSet<String> = query::analyze(&snapshot.analyzer.0, sentence)
+                .into_iter()
+                .collect();
+            let weight: f32 = terms
+                .terms
+                .iter()
+                .zip(&weights)
+                .filter(|(term, _)| present.contains(*term))
+                .map(|(_, idf)| idf)
+                .sum();
+            if weight > 0.0 && best.is_none_or(|(top, _)| weight > top) {
+                best = Some((weight, sentence));
+            }
+        }
+    }
+    best.map(|(_, sentence)| sentence.trim().to_string())
+}
+
+/// The question with each word the index has never seen replaced by the closest
+/// spelling the index has, written as it appears in the corpus; `None` when no word
+/// needed (or found) a correction.
+fn suggest(snapshot: &Snapshot, question: &str, terms: &Terms) -> Option<String> {
+    let generation = &snapshot.generation;
+    let fields = generation.fields;
+    let searcher = generation.reader.searcher();
+    let analyzer = &snapshot.analyzer.0;
+    let question = query::clip_chars(question, query::MAX_QUESTION_CHARS);
+    let mut corrected = question.to_string();
+    let mut changed = false;
+    let words: Vec<&str> = question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    for word in words {
+        let analyzed = query::analyze(analyzer, word);
+        let [stem] = analyzed.as_slice() else {
+            continue;
+        };
+        if !terms.terms.contains(stem) || !query::is_unknown(&searcher, fields, stem) {
+            continue;
+        }
+        let Some((close, _)) = query::close_terms(&searcher, fields.body, stem, 1)
+            .into_iter()
+            .next()
+        else {
+            continue;
+        };
+        if let Some(surface) = surface_form(snapshot, &searcher, &close) {
+            corrected = corrected.replacen(word, &surface, 1);
+            changed = true;
+        }
+    }
+    changed.then_some(corrected)
+}
+
+/// A word of the corpus that the analyzer turns into `stem`, as written in a passage.
+fn surface_form(snapshot: &Snapshot, searcher: &Searcher, stem: &str) -> Option<String> {
+    let body = snapshot.generation.fields.body;
+    let query = tantivy::query::TermQuery::new(
+        Term::from_field_text(body, stem),
+        tantivy::schema::IndexRecordOption::Basic,
+    );
+    let top = searcher.search(&query, &TopDocs::with_limit(1)).ok()?;
+    let (_, address) = top.first()?;
+    let stored: TantivyDocument = searcher.doc(*address).ok()?;
+    let text = stored_text(&stored, body);
+    text.split(|c: char| !c.is_alphanumeric())
+        .find(|word| query::analyze(&snapshot.analyzer.0, word) == [stem])
+        .map(str::to_string)
 }
 
 #[cfg(test)]

@@ -54,10 +54,12 @@ fn bundled_corpus() -> PathBuf {
 async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> Running {
     let fake = FakeDiscord::start().await;
     let index = tempfile::tempdir().unwrap();
-    let mut config = Config::default();
-    config.corpus_path = corpus.to_path_buf();
-    config.index_path = index.path().join("index");
-    config.index_threads = 1;
+    let mut config = Config {
+        corpus_path: corpus.to_path_buf(),
+        index_path: index.path().join("index"),
+        index_threads: 1,
+        ..Config::default()
+    };
     config.discord.api_base_url = Some(fake.api_base.clone());
     adjust(&mut config);
     reindex::rebuild(&config.corpus_path, &config.index_path, 1, |_| {}).unwrap();

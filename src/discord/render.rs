@@ -550,6 +550,8 @@ mod tests {
             question: "Who built **Kibo**? @everyone".to_string(),
             answered: true,
             passages,
+            best_sentence: None,
+            suggestion: None,
         }
     }
 

@@ -139,14 +139,23 @@ impl FakeDiscord {
         wanted: impl Fn(&Request) -> bool,
     ) -> Option<Request> {
         let deadline = Instant::now() + timeout;
+        let find = || {
+            self.shared
+                .requests
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|r| wanted(r))
+                .cloned()
+        };
         loop {
             let notified = self.shared.recorded.notified();
-            if let Some(found) = self.requests().into_iter().find(|r| wanted(r)) {
+            if let Some(found) = find() {
                 return Some(found);
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
-                return self.requests().into_iter().find(|r| wanted(r));
+                return find();
             }
         }
     }

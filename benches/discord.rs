@@ -1,0 +1,131 @@
+//! Bot latency: from INTERACTION_CREATE sent by the fake Discord to the interaction
+//! callback it receives, with 50 interactions in flight, on the bundled corpus.
+//! Run with `cargo bench --bench discord`. Traffic stays on 127.0.0.1.
+
+#[path = "../tests/support/fake_discord.rs"]
+mod fake_discord;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use fake_discord::{command, next_id, string_option, FakeDiscord, Sender};
+use serde_json::json;
+use spacecollab::answer::Engine;
+use spacecollab::config::Config;
+use spacecollab::discord::{serve, Token};
+use spacecollab::reindex;
+
+const IN_FLIGHT: usize = 50;
+const ROUNDS: usize = 20;
+const QUESTIONS: &[&str] = &[
+    "Which agencies operate the International Space Station?",
+    "Who built the Kibo laboratory?",
+    "When did the first crew arrive on the ISS?",
+    "What does the Outer Space Treaty forbid?",
+    "Which countries signed the Artemis Accords first?",
+    "What did ESA build for Orion?",
+    "Who built Canadarm2?",
+    "What was the Apollo-Soyuz Test Project?",
+    "How do I bake bread?",
+    "Which instruments did Chandrayaan-1 carry from other countries?",
+];
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let fake = FakeDiscord::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let defaults = Config::default();
+        let config = Config {
+            corpus_path: Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+            index_path: dir.path().join("index"),
+            discord: spacecollab::config::DiscordConfig {
+                api_base_url: Some(fake.api_base.clone()),
+                ..defaults.discord.clone()
+            },
+            ..defaults
+        };
+        let report = reindex::rebuild(&config.corpus_path, &config.index_path, 1, |_| {}).unwrap();
+        let engine = Arc::new(Engine::open(&config.index_path, config.answer).unwrap());
+        // The engine's own share of each interaction, for comparison.
+        let mut asks: Vec<Duration> = (0..500)
+            .map(|i| {
+                let started = Instant::now();
+                engine.ask(QUESTIONS[i % QUESTIONS.len()], None);
+                started.elapsed()
+            })
+            .collect();
+        asks.sort();
+        let token = Token::parse("MTAxMDEwMTAxMDEw.GxYzAb.bench-token").unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let bot = tokio::spawn(serve(config, engine, token, async {
+            let _ = stopped.await;
+        }));
+        assert!(fake.wait_ready(Duration::from_secs(20)).await, "the bot never connected");
+
+        let send = |question: &str| {
+            let interaction = command(
+                next_id(),
+                "ask",
+                json!([string_option("question", question)]),
+                &Sender::member(940_000_000_000_000_001),
+            );
+            let id: u64 = interaction["id"].as_str().unwrap().parse().unwrap();
+            fake.dispatch(interaction);
+            id
+        };
+        // Warm-up, not measured.
+        for question in QUESTIONS {
+            let id = send(question);
+            fake.callback(id).await;
+        }
+        let warmed = fake.latencies().len();
+
+        let started = Instant::now();
+        for round in 0..ROUNDS {
+            let ids: Vec<u64> = (0..IN_FLIGHT).map(|i| send(QUESTIONS[(round + i) % QUESTIONS.len()])).collect();
+            for id in ids {
+                fake.callback(id).await;
+            }
+        }
+        let elapsed = started.elapsed();
+        let mut latencies: Vec<Duration> = fake.latencies().into_iter().skip(warmed).collect();
+        latencies.sort();
+        let _ = stop.send(());
+        let _ = bot.await;
+
+        println!("bot latency, INTERACTION_CREATE sent -> callback received (fake Discord on 127.0.0.1)");
+        println!(
+            "corpus: {} documents, {} passages; {} interactions, {IN_FLIGHT} in flight, {:.0} interactions/s",
+            report.documents,
+            report.passages,
+            latencies.len(),
+            latencies.len() as f64 / elapsed.as_secs_f64()
+        );
+        println!(
+            "engine.ask alone: median {:.2} ms | p99 {:.2} ms",
+            ms(percentile(&asks, 0.5)),
+            ms(percentile(&asks, 0.99))
+        );
+        println!(
+            "median {:.2} ms | p90 {:.2} ms | p99 {:.2} ms | max {:.2} ms",
+            ms(percentile(&latencies, 0.5)),
+            ms(percentile(&latencies, 0.9)),
+            ms(percentile(&latencies, 0.99)),
+            ms(*latencies.last().unwrap())
+        );
+    });
+}

@@ -1,0 +1,465 @@
+//! End-to-end tests of the `spacecollab` binary. Each test runs it in its own temp dir
+//! with explicit `--corpus` and `--index`, so nothing is written into the repository.
+
+mod support;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use support::{Fixture, GOOD_DOCUMENTS, RANKED_QUESTIONS};
+
+/// The binary, run inside the fixture's temp dir so that no `config.toml` of the
+/// repository is picked up.
+fn spacecollab(dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("spacecollab").expect("the binary is built");
+    command
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .env("RUST_BACKTRACE", "1")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// `spacecollab <args> --corpus <fixture> --index <fixture>`.
+fn run(fixture: &Fixture, args: &[&str]) -> Command {
+    let mut command = spacecollab(fixture.dir.path());
+    command
+        .args(args)
+        .arg("--corpus")
+        .arg(&fixture.corpus)
+        .arg("--index")
+        .arg(&fixture.index);
+    command
+}
+
+fn stdout_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+fn non_empty_lines(text: &str) -> Vec<&str> {
+    text.lines().filter(|l| !l.trim().is_empty()).collect()
+}
+
+/// Checks an error report: exactly one line, starting with "error:", no backtrace.
+fn assert_one_line_error(stderr: &str) {
+    let lines = non_empty_lines(stderr);
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("backtrace"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn index_prints_a_one_line_summary() {
+    let fixture = Fixture::new();
+    let output = run(&fixture, &["index"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let all = format!("{}{}", stdout_of(&output), stderr_of(&output));
+    let lines = non_empty_lines(&all);
+    assert_eq!(lines.len(), 1, "{all}");
+    let summary = regex::Regex::new(
+        r"^Indexed (\d+) documents \((\d+) passages, [0-9.]+ MB\) in [0-9.]+ s; (?:.*; )?0 file\(s\) skipped\.$",
+    )
+    .unwrap();
+    let captures = summary
+        .captures(lines[0])
+        .unwrap_or_else(|| panic!("{all}"));
+    assert_eq!(captures[1].parse::<usize>().unwrap(), GOOD_DOCUMENTS);
+    assert!(captures[2].parse::<usize>().unwrap() > GOOD_DOCUMENTS);
+    assert!(fixture.index.join("CURRENT").is_file());
+}
+
+#[test]
+fn ask_prints_the_best_passages_as_text() {
+    let fixture = Fixture::new();
+    fixture.build();
+    let (question, _) = RANKED_QUESTIONS[0];
+    run(&fixture, &["ask", question])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "1. Kibo, the Japanese Experiment Module",
+        ))
+        .stdout(predicate::str::contains(
+            "Source: https://www.example.org/jaxa/kibo",
+        ))
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn ask_json_is_one_object_with_exactly_the_documented_keys() {
+    let fixture = Fixture::new();
+    fixture.build();
+    let (question, expected) = RANKED_QUESTIONS[1];
+    let output = run(&fixture, &["ask", "--json", "--limit", "4", question])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = stdout_of(&output);
+    // One JSON value and nothing else.
+    let mut values = serde_json::Deserializer::from_str(&stdout).into_iter::<serde_json::Value>();
+    let value = values.next().expect("a JSON value").expect("valid JSON");
+    assert!(
+        values.next().is_none(),
+        "more than one JSON value: {stdout}"
+    );
+
+    let object = value.as_object().expect("an object");
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "answered",
+            "best_sentence",
+            "passages",
+            "question",
+            "suggestion"
+        ]
+    );
+    assert_eq!(object["question"], *question);
+    assert_eq!(object["answered"], true);
+    let passages = object["passages"].as_array().expect("passages is a list");
+    assert!((1..=4).contains(&passages.len()), "{stdout}");
+    for passage in passages {
+        let passage = passage.as_object().expect("a passage is an object");
+        let mut keys: Vec<&str> = passage.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["doc_id", "score", "section", "snippet", "source", "text", "title"]
+        );
+        assert!(passage["score"].is_number());
+        for key in ["doc_id", "section", "snippet", "source", "text", "title"] {
+            assert!(passage[key].is_string(), "{key} is not a string");
+        }
+    }
+    assert_eq!(passages[0]["doc_id"], *expected);
+}
+
+#[test]
+fn the_first_ask_builds_the_missing_index() {
+    let fixture = Fixture::new();
+    assert!(!fixture.index.exists());
+    let (question, expected) = RANKED_QUESTIONS[2];
+    let output = run(&fixture, &["ask", "--json", question])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("No index yet"))
+        .stderr(predicate::str::contains(format!(
+            "Indexed {GOOD_DOCUMENTS} documents"
+        )))
+        .get_output()
+        .clone();
+    let answer: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    assert_eq!(answer["passages"][0]["doc_id"], *expected);
+    assert!(fixture.index.join("CURRENT").is_file());
+
+    // The second ask finds the index and builds nothing.
+    run(&fixture, &["ask", question])
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn nothing_found_exits_zero_and_is_not_answered() {
+    let fixture = Fixture::new();
+    fixture.build();
+    let question = "How do I bake sourdough bread?";
+    let output = run(&fixture, &["ask", "--json", question])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let answer: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    assert_eq!(answer["answered"], false);
+    assert_eq!(answer["question"], question);
+
+    run(&fixture, &["ask", question])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "No passage in the corpus answers that question well.",
+        ))
+        .stdout(predicate::str::contains(
+            "Searched for: bake, sourdough, bread.",
+        ));
+}
+
+#[test]
+fn search_lists_matching_passages() {
+    let fixture = Fixture::new();
+    fixture.build();
+    let output = run(&fixture, &["search", "--json", "--limit", "3", "Kibo"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let hits: Vec<serde_json::Value> = serde_json::from_str(&stdout_of(&output)).unwrap();
+    assert_eq!(hits.len(), 3);
+    assert!(hits.iter().all(|h| h["doc_id"] == "iss/kibo"));
+
+    run(&fixture, &["search", "zzzzqqqq"])
+        .assert()
+        .success()
+        .stdout("No results for \"zzzzqqqq\".\n");
+}
+
+#[test]
+fn an_unknown_flag_exits_2() {
+    let fixture = Fixture::new();
+    run(&fixture, &["ask", "--no-such-flag", "question"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::starts_with("error:"))
+        .stderr(predicate::str::contains("--no-such-flag"));
+    assert!(!fixture.index.exists());
+}
+
+#[test]
+fn an_out_of_range_limit_exits_2() {
+    let fixture = Fixture::new();
+    run(&fixture, &["ask", "--limit", "0", "question"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with("error:"));
+}
+
+#[test]
+fn a_config_file_with_an_unknown_key_exits_2_naming_key_and_line() {
+    let fixture = Fixture::new();
+    let config = fixture.dir.path().join("settings.toml");
+    std::fs::write(&config, "[answer]\nlimit = 3\n\nsnippet_charz = 100\n").unwrap();
+    let output = run(&fixture, &["ask", "Kibo"])
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&output);
+    assert_one_line_error(&stderr);
+    assert!(stderr.contains("settings.toml:4:"), "{stderr}");
+    assert!(stderr.contains("snippet_charz"), "{stderr}");
+}
+
+#[test]
+fn a_config_file_with_an_invalid_value_exits_2() {
+    let fixture = Fixture::new();
+    let config = fixture.dir.path().join("settings.toml");
+    std::fs::write(&config, "[index]\nthreads = 0\n").unwrap();
+    let output = run(&fixture, &["index"])
+        .arg("--config")
+        .arg(&config)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&output);
+    assert_one_line_error(&stderr);
+    assert!(stderr.contains("settings.toml:2:"), "{stderr}");
+    assert!(stderr.contains("threads"), "{stderr}");
+}
+
+#[test]
+fn a_config_file_sets_the_paths() {
+    let fixture = Fixture::new();
+    let config = fixture.dir.path().join("settings.toml");
+    // Relative paths are taken from the config file's folder.
+    std::fs::write(
+        &config,
+        "[corpus]\npath = \"corpus\"\n[index]\npath = \"from-config\"\nthreads = 1\n",
+    )
+    .unwrap();
+    spacecollab(fixture.dir.path())
+        .arg("--config")
+        .arg(&config)
+        .arg("index")
+        .assert()
+        .success();
+    assert!(fixture.dir.path().join("from-config/CURRENT").is_file());
+}
+
+#[test]
+fn a_missing_config_file_exits_2() {
+    let fixture = Fixture::new();
+    let output = run(&fixture, &["ask", "Kibo"])
+        .arg("--config")
+        .arg(fixture.dir.path().join("absent.toml"))
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&output);
+    assert_one_line_error(&stderr);
+    assert!(stderr.contains("absent.toml"), "{stderr}");
+    assert!(!fixture.index.exists());
+}
+
+#[test]
+fn bad_corpus_files_are_named_on_stderr_and_the_rest_indexed() {
+    let fixture = Fixture::with_bad_files();
+    let output = run(&fixture, &["index"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&output);
+    for name in ["bad-front-matter.md:", "latin1.txt:3:", "empty.md:4:"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with("skipped ") && l.contains(name)),
+            "{name} is not reported: {stderr}"
+        );
+    }
+    assert!(
+        stderr.contains(&format!("Indexed {GOOD_DOCUMENTS} documents"))
+            && stderr.contains("3 file(s) skipped."),
+        "{stderr}"
+    );
+    let (question, expected) = RANKED_QUESTIONS[4];
+    let output = run(&fixture, &["ask", "--json", question])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let answer: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    assert_eq!(answer["passages"][0]["doc_id"], *expected);
+}
+
+#[test]
+fn check_corpus_on_a_bad_corpus_exits_1_and_names_file_and_line() {
+    let fixture = Fixture::with_bad_files();
+    let output = spacecollab(fixture.dir.path())
+        .arg("check-corpus")
+        .arg("--corpus")
+        .arg(&fixture.corpus)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = stdout_of(&output);
+    let line_of = |prefix: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix} is not named: {stdout}"))
+            .to_string()
+    };
+    assert!(line_of("latin1.txt:3: ").contains("not valid UTF-8"));
+    assert!(line_of("empty.md:4: ").contains("no text"));
+    let front_matter = line_of("bad-front-matter.md:");
+    let line: usize = front_matter.split(':').nth(1).unwrap().parse().unwrap();
+    assert!((3..=4).contains(&line), "{front_matter}");
+    assert!(stderr_of(&output).contains("problem(s) found"));
+}
+
+#[test]
+fn check_corpus_passes_a_clean_curated_corpus() {
+    // Markdown with complete front matter only.
+    let fixture = Fixture::with_files(&[
+        ("iss/kibo.md", support::KIBO_MD.as_bytes()),
+        ("artemis-accords.md", support::ARTEMIS_MD.as_bytes()),
+    ]);
+    spacecollab(fixture.dir.path())
+        .arg("check-corpus")
+        .arg("--corpus")
+        .arg(&fixture.corpus)
+        .assert()
+        .success()
+        .stdout(predicate::str::ends_with("no problems found.\n"));
+}
+
+#[test]
+fn a_corpus_path_that_does_not_exist_exits_2() {
+    let fixture = Fixture::new();
+    let missing = fixture.dir.path().join("no-such-corpus");
+    for args in [&["index"][..], &["ask", "Kibo"][..]] {
+        let output = spacecollab(fixture.dir.path())
+            .args(args)
+            .arg("--corpus")
+            .arg(&missing)
+            .arg("--index")
+            .arg(&fixture.index)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let stderr = stderr_of(&output);
+        assert!(
+            non_empty_lines(&stderr)
+                .last()
+                .is_some_and(|l| l.starts_with("error: ") && l.contains("no-such-corpus")),
+            "{args:?}: {stderr}"
+        );
+    }
+    let output = spacecollab(fixture.dir.path())
+        .arg("check-corpus")
+        .arg("--corpus")
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = stderr_of(&output);
+    assert_one_line_error(&stderr);
+    assert!(stderr.contains("no-such-corpus"), "{stderr}");
+}
+
+#[test]
+fn errors_are_one_line_without_a_backtrace() {
+    let fixture = Fixture::new();
+    // An index folder that is a file cannot be created.
+    std::fs::write(&fixture.index, "not a folder").unwrap();
+    let output = run(&fixture, &["index"])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    assert_one_line_error(&stderr_of(&output));
+    assert!(stdout_of(&output).is_empty());
+}
+
+#[test]
+fn chat_answers_each_question_from_stdin() {
+    let fixture = Fixture::new();
+    fixture.build();
+    let input = format!(
+        "{}\n\n{}\nHow do I bake sourdough bread?\nquit\n{}\n",
+        RANKED_QUESTIONS[0].0, RANKED_QUESTIONS[1].0, RANKED_QUESTIONS[2].0
+    );
+    let output = run(&fixture, &["chat"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = stdout_of(&output);
+    let kibo = stdout
+        .find("1. Kibo, the Japanese Experiment Module")
+        .expect("the first question is answered");
+    let artemis = stdout
+        .find("1. The Artemis Accords")
+        .expect("the second question is answered");
+    let nothing = stdout
+        .find("No passage in the corpus answers that question well.")
+        .expect("the third question is not");
+    assert!(kibo < artemis && artemis < nothing, "{stdout}");
+    // Reading stops at `quit`.
+    assert!(!stdout.contains("Apollo-Soyuz"), "{stdout}");
+    // No prompt when stdin is not a terminal.
+    assert!(!stdout.contains("> "), "{stdout}");
+}

@@ -1,0 +1,385 @@
+//! Integration tests of the library on the fixture corpus: loading every format,
+//! ranking, the per-document cap, unanswerable questions, snippets and passage sizes.
+
+mod support;
+
+use std::collections::HashMap;
+
+use spacecollab::answer::{Hit, MAX_PASSAGES_PER_DOCUMENT};
+use spacecollab::corpus::split::{MAX_WORDS, MIN_WORDS};
+use spacecollab::corpus::CorpusError;
+use spacecollab::index::english_analyzer;
+use spacecollab::query::analyze;
+use support::{Fixture, GOOD_DOCUMENTS, HIDDEN_HTML_WORDS, RANKED_QUESTIONS};
+use tantivy::collector::TopDocs;
+use tantivy::query::AllQuery;
+use tantivy::schema::Value;
+use tantivy::TantivyDocument;
+
+fn doc_ids(hits: &[Hit]) -> Vec<&str> {
+    hits.iter().map(|h| h.doc_id.as_str()).collect()
+}
+
+#[test]
+fn every_format_loads_into_the_index() {
+    let fixture = Fixture::new();
+    let report = fixture.build();
+    assert_eq!(report.documents, GOOD_DOCUMENTS);
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    assert!(
+        report.passages > report.documents,
+        "Kibo alone has several passages"
+    );
+    let total: u64 = support::good_files()
+        .iter()
+        .map(|(_, bytes)| bytes.len() as u64)
+        .sum();
+    assert_eq!(report.bytes, total);
+}
+
+#[test]
+fn the_right_document_ranks_first() {
+    let engine = Fixture::new().engine();
+    let mut wrong = Vec::new();
+    for (question, expected) in RANKED_QUESTIONS {
+        let answer = engine.ask(question, None);
+        let top = answer.passages.first().map(|h| h.doc_id.as_str());
+        if top != Some(*expected) {
+            wrong.push(format!(
+                "{question:?}: expected {expected}, got {:?}",
+                doc_ids(&answer.passages)
+            ));
+        }
+    }
+    assert!(RANKED_QUESTIONS.len() >= 6);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn fixture_questions_are_answered() {
+    let engine = Fixture::new().engine();
+    for (question, _) in RANKED_QUESTIONS {
+        let answer = engine.ask(question, None);
+        assert!(answer.answered, "{question:?} was not answered");
+        assert_eq!(answer.question, *question);
+        assert!(
+            (1..=engine.settings().limit).contains(&answer.passages.len()),
+            "{question:?}: {} passages",
+            answer.passages.len()
+        );
+    }
+}
+
+#[test]
+fn titles_come_from_front_matter_first_line_or_heading() {
+    let engine = Fixture::new().engine();
+    let title_of = |question: &str| engine.ask(question, Some(1)).passages[0].title.clone();
+    // YAML front matter.
+    assert_eq!(
+        title_of("Kibo pressurised laboratory"),
+        "Kibo, the Japanese Experiment Module"
+    );
+    // TOML front matter.
+    assert_eq!(title_of("Artemis Accords"), "The Artemis Accords");
+    // The short first line of a plain text file.
+    assert_eq!(
+        title_of("Leonov Stafford handshake"),
+        "Apollo-Soyuz Test Project"
+    );
+    // The HTML <title>.
+    assert_eq!(
+        title_of("sovereignty celestial bodies"),
+        "The Outer Space Treaty of 1967"
+    );
+    // The first heading of Markdown without front matter.
+    assert_eq!(title_of("Canadarm3"), "Lunar Gateway");
+}
+
+#[test]
+fn at_most_two_passages_of_one_document_among_top_results() {
+    let engine = Fixture::new().engine();
+    // Only the Kibo document says "Kibo", and it has more passages than the cap; when
+    // nothing else matches, the cap gives way rather than leave the page short.
+    let only_kibo = engine.search("Kibo", 0, 10);
+    assert!(
+        only_kibo.len() > MAX_PASSAGES_PER_DOCUMENT,
+        "the fixture must give Kibo more matching passages than the cap: {:?}",
+        doc_ids(&only_kibo)
+    );
+    assert!(only_kibo.iter().all(|h| h.doc_id == "iss/kibo"));
+
+    // A question that matches Kibo best but other documents too.
+    let question = "Kibo module experiments on the space station with Japan and other nations";
+    for limit in [3, 5] {
+        let answer = engine.ask(question, Some(limit));
+        assert_eq!(answer.passages.len(), limit);
+        assert_eq!(answer.passages[0].doc_id, "iss/kibo");
+        let mut per_document: HashMap<&str, usize> = HashMap::new();
+        for hit in &answer.passages {
+            *per_document.entry(hit.doc_id.as_str()).or_default() += 1;
+        }
+        assert!(
+            per_document
+                .values()
+                .all(|&n| n <= MAX_PASSAGES_PER_DOCUMENT),
+            "{:?}",
+            doc_ids(&answer.passages)
+        );
+        assert_eq!(per_document["iss/kibo"], MAX_PASSAGES_PER_DOCUMENT);
+    }
+}
+
+#[test]
+fn results_are_ranked_and_pages_do_not_overlap() {
+    let engine = Fixture::new().engine();
+    let query = "space station agency";
+    let first = engine.search(query, 0, 3);
+    let second = engine.search(query, 3, 3);
+    assert_eq!(first.len(), 3);
+    assert!(!second.is_empty());
+    for window in first.windows(2) {
+        assert!(window[0].score >= window[1].score, "{first:?}");
+    }
+    for hit in &second {
+        assert!(
+            !first
+                .iter()
+                .any(|f| f.doc_id == hit.doc_id && f.position == hit.position),
+            "{} #{} is on both pages",
+            hit.doc_id,
+            hit.position
+        );
+    }
+}
+
+#[test]
+fn bad_files_are_skipped_and_reported_while_the_rest_load() {
+    let fixture = Fixture::with_bad_files();
+    let report = fixture.build();
+    assert_eq!(report.documents, GOOD_DOCUMENTS);
+    assert_eq!(report.skipped.len(), 3, "{:?}", report.skipped);
+    let mut found = (false, false, false);
+    for error in &report.skipped {
+        match error {
+            CorpusError::FrontMatter { path, line, .. } => {
+                assert_eq!(path, "bad-front-matter.md");
+                assert!((3..=4).contains(line), "line {line}");
+                found.0 = true;
+            }
+            CorpusError::InvalidUtf8 { path, line } => {
+                assert_eq!(path, "latin1.txt");
+                assert_eq!(*line, 3);
+                found.1 = true;
+            }
+            CorpusError::Empty { path, line } => {
+                assert_eq!(path, "empty.md");
+                assert_eq!(*line, 4);
+                found.2 = true;
+            }
+            other => panic!("unexpected problem: {other}"),
+        }
+    }
+    assert_eq!(found, (true, true, true));
+
+    let engine = spacecollab::answer::Engine::open(
+        &fixture.index,
+        spacecollab::answer::AnswerSettings::default(),
+    )
+    .unwrap();
+    let (question, expected) = RANKED_QUESTIONS[0];
+    assert_eq!(engine.ask(question, None).passages[0].doc_id, expected);
+    let broken = engine.search("document whose metadata is broken", 0, 10);
+    assert!(
+        broken.iter().all(|h| h.doc_id != "bad-front-matter"),
+        "{:?}",
+        doc_ids(&broken)
+    );
+}
+
+#[test]
+fn a_corpus_of_only_bad_files_leaves_the_index_alone() {
+    let fixture = Fixture::new();
+    fixture.build();
+    std::fs::remove_dir_all(&fixture.corpus).unwrap();
+    std::fs::create_dir_all(&fixture.corpus).unwrap();
+    support::write_files(&fixture.corpus, &support::bad_files());
+    let error = spacecollab::reindex::rebuild(&fixture.corpus, &fixture.index, 1, |_| {})
+        .expect_err("nothing could be loaded");
+    assert!(
+        matches!(
+            error,
+            spacecollab::reindex::ReindexError::NothingLoaded { .. }
+        ),
+        "{error}"
+    );
+    // The index built before is still in service.
+    let engine = spacecollab::answer::Engine::open(
+        &fixture.index,
+        spacecollab::answer::AnswerSettings::default(),
+    )
+    .unwrap();
+    assert!(engine.ask("Artemis Accords", None).answered);
+}
+
+#[test]
+fn an_off_topic_question_is_not_answered() {
+    let engine = Fixture::new().engine();
+    let answer = engine.ask("How do I bake sourdough bread?", None);
+    assert!(!answer.answered, "{:?}", doc_ids(&answer.passages));
+    // The same engine does answer an on-topic question.
+    assert!(engine.ask("Who built the Kibo module?", None).answered);
+}
+
+#[test]
+fn script_style_and_nav_text_is_not_searchable() {
+    let engine = Fixture::new().engine();
+    for word in HIDDEN_HTML_WORDS {
+        let hits = engine.search(word, 0, 20);
+        assert!(
+            hits.iter().all(|h| !h.text.contains(word)),
+            "{word} is in the index"
+        );
+        assert!(!engine.ask(word, None).answered, "{word} was answered");
+    }
+    // The visible text of the same page is.
+    let visible = engine.search("sovereignty", 0, 5);
+    assert_eq!(
+        visible.first().map(|h| h.doc_id.as_str()),
+        Some("outer-space-treaty")
+    );
+    assert!(visible[0].text.contains("sovereignty"));
+}
+
+/// A snippet as plain text: bold markers and Markdown escapes removed.
+fn plain_snippet(snippet: &str) -> String {
+    spacecollab::terminal::snippet_text(snippet, false).replace("**", "")
+}
+
+#[test]
+fn snippets_put_matched_words_in_bold() {
+    let engine = Fixture::new().engine();
+    let analyzer = english_analyzer();
+    for (question, _) in RANKED_QUESTIONS {
+        let answer = engine.ask(question, None);
+        let terms = engine.snapshot().terms(question).terms;
+        let top = &answer.passages[0];
+        let bold: Vec<&str> = top.snippet.split("**").skip(1).step_by(2).collect();
+        assert!(
+            !bold.is_empty(),
+            "{question:?}: no bold word in {:?}",
+            top.snippet
+        );
+        for word in bold {
+            let analyzed = analyze(&analyzer, word);
+            assert!(
+                !analyzed.is_empty() && analyzed.iter().all(|t| terms.contains(t)),
+                "{question:?}: bold {word:?} is not a question term {terms:?}"
+            );
+        }
+        // Without the markers and escapes, the snippet is a piece of the passage.
+        let plain = plain_snippet(&top.snippet).replace('…', "");
+        let plain = plain.trim();
+        let words: Vec<&str> = top.text.split_whitespace().collect();
+        assert!(
+            words
+                .join(" ")
+                .contains(&plain.split_whitespace().collect::<Vec<_>>().join(" ")),
+            "{question:?}: snippet {plain:?} is not in the passage"
+        );
+    }
+}
+
+#[test]
+fn the_snippet_limit_is_respected() {
+    let engine = Fixture::new().engine();
+    let limit = engine.settings().snippet_chars;
+    for (question, _) in RANKED_QUESTIONS {
+        for hit in engine.ask(question, Some(5)).passages {
+            let plain = plain_snippet(&hit.snippet);
+            // Two ellipses may be added around the fragment.
+            assert!(
+                plain.chars().count() <= limit + 2,
+                "{} chars: {}",
+                plain.chars().count(),
+                hit.snippet
+            );
+        }
+    }
+}
+
+/// Every passage in the index: (doc_id, section, text).
+fn indexed_passages(engine: &spacecollab::answer::Engine) -> Vec<(String, String, String)> {
+    let snapshot = engine.snapshot();
+    let generation = &snapshot.generation;
+    let searcher = generation.reader.searcher();
+    let all = searcher
+        .search(&AllQuery, &TopDocs::with_limit(10_000))
+        .unwrap();
+    let field = |doc: &TantivyDocument, field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    all.into_iter()
+        .map(|(_, address)| {
+            let doc: TantivyDocument = searcher.doc(address).unwrap();
+            (
+                field(&doc, generation.fields.doc_id),
+                field(&doc, generation.fields.section),
+                field(&doc, generation.fields.body),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn passages_stay_within_the_word_limits_where_the_text_allows() {
+    let fixture = Fixture::new();
+    let report = fixture.build();
+    let engine = spacecollab::answer::Engine::open(
+        &fixture.index,
+        spacecollab::answer::AnswerSettings::default(),
+    )
+    .unwrap();
+    let passages = indexed_passages(&engine);
+    assert_eq!(passages.len(), report.passages);
+
+    // Passages are packed per section, so only a section shorter than the minimum
+    // may give a shorter passage.
+    let mut section_words: HashMap<(&str, &str), (usize, usize)> = HashMap::new();
+    for (doc_id, section, text) in &passages {
+        let entry = section_words.entry((doc_id, section)).or_default();
+        entry.0 += text.split_whitespace().count();
+        entry.1 += 1;
+    }
+    assert!(
+        section_words.values().any(|&(_, count)| count >= 2),
+        "the fixture must have a section split into several passages"
+    );
+    for (doc_id, section, text) in &passages {
+        let words = text.split_whitespace().count();
+        assert!(words <= MAX_WORDS, "{doc_id} › {section}: {words} words");
+        let (section_total, _) = section_words[&(doc_id.as_str(), section.as_str())];
+        if section_total >= MIN_WORDS {
+            assert!(
+                words >= MIN_WORDS,
+                "{doc_id} › {section}: {words} words of {section_total}"
+            );
+        }
+    }
+}
+
+#[test]
+fn hits_carry_their_document_metadata() {
+    let engine = Fixture::new().engine();
+    let hit = &engine.ask("Artemis Accords principles", Some(1)).passages[0];
+    assert_eq!(hit.doc_id, "artemis-accords");
+    assert_eq!(hit.section, "Principles");
+    assert_eq!(hit.source, "https://www.example.org/artemis-accords");
+    assert!(hit.score > 0.0);
+    assert!(hit.text.starts_with("The Artemis Accords are"));
+    // A document that names no source points at its file.
+    let hit = &engine.ask("Canadarm3", Some(1)).passages[0];
+    assert_eq!(hit.source, "gateway.md");
+}
