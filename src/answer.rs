@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
@@ -105,7 +105,14 @@ pub struct Snapshot {
     /// on first use: grouping hundreds of passages per query by reading stored documents
     /// would cost more than the search itself.
     doc_ids: OnceLock<Vec<Vec<Arc<str>>>>,
+    /// Close spellings of unknown words, by analyzed word: finding them scans a slice of
+    /// the term dictionary, and both the query and "Did you mean" need them. A std mutex:
+    /// held for a lookup or an insert, never across `.await`.
+    spellings: Mutex<HashMap<String, Vec<String>>>,
 }
+
+/// Unknown words remembered per generation before the memo starts afresh.
+const MAX_REMEMBERED_SPELLINGS: usize = 10_000;
 
 /// `TextAnalyzer` has no `Debug`; this wrapper gives it one.
 struct TextAnalyzerHolder(TextAnalyzer);
@@ -125,7 +132,31 @@ impl Snapshot {
             analyzer: TextAnalyzerHolder(analyzer),
             synonyms,
             doc_ids: OnceLock::new(),
+            spellings: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The closest spellings the index has for `stem`, closest and most common first.
+    fn spellings(&self, searcher: &Searcher, stem: &str) -> Vec<String> {
+        let lock = || self.spellings.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = lock().get(stem) {
+            return found.clone();
+        }
+        let found: Vec<String> = query::close_terms(
+            searcher,
+            self.generation.fields.body,
+            stem,
+            query::MAX_SPELLINGS,
+        )
+        .into_iter()
+        .map(|(term, _)| term)
+        .collect();
+        let mut memo = lock();
+        if memo.len() >= MAX_REMEMBERED_SPELLINGS {
+            memo.clear();
+        }
+        memo.insert(stem.to_string(), found.clone());
+        found
     }
 
     /// The document id of the passage at `address` (empty if it cannot be read).
@@ -252,9 +283,13 @@ impl Engine {
         let terms = snapshot.terms(query);
         let generation = &snapshot.generation;
         let searcher = generation.reader.searcher();
-        let Some(query) =
-            query::build_query(&terms, generation.fields, &searcher, self.settings.weights)
-        else {
+        let Some(query) = query::build_query(
+            &terms,
+            generation.fields,
+            &searcher,
+            self.settings.weights,
+            &|stem| snapshot.spellings(&searcher, stem),
+        ) else {
             return Vec::new();
         };
         let candidates = limit.max(1) * PASSAGES_PER_DOCUMENT_FETCHED;
@@ -287,9 +322,13 @@ impl Engine {
     fn rank(&self, snapshot: &Snapshot, terms: &Terms, offset: usize, limit: usize) -> Vec<Hit> {
         let generation = &snapshot.generation;
         let searcher = generation.reader.searcher();
-        let Some(query) =
-            query::build_query(terms, generation.fields, &searcher, self.settings.weights)
-        else {
+        let Some(query) = query::build_query(
+            terms,
+            generation.fields,
+            &searcher,
+            self.settings.weights,
+            &|stem| snapshot.spellings(&searcher, stem),
+        ) else {
             return Vec::new();
         };
         let wanted = offset + limit;
@@ -554,10 +593,7 @@ fn suggest(snapshot: &Snapshot, question: &str, terms: &Terms) -> Option<String>
         if !terms.terms.contains(stem) || !query::is_unknown(&searcher, fields, stem) {
             continue;
         }
-        let Some((close, _)) = query::close_terms(&searcher, fields.body, stem, 1)
-            .into_iter()
-            .next()
-        else {
+        let Some(close) = snapshot.spellings(&searcher, stem).into_iter().next() else {
             continue;
         };
         if let Some(surface) = surface_form(snapshot, &searcher, &close) {

@@ -202,11 +202,15 @@ fn question_words(analyzer: &TextAnalyzer) -> &'static HashSet<String> {
 }
 
 /// Builds the query for analyzed terms. Returns `None` when there is nothing to search.
+///
+/// `spellings` gives the close spellings of a word the index has never seen (see
+/// [`close_terms`]); the engine memoizes it per index generation.
 pub fn build_query(
     terms: &Terms,
     fields: Fields,
     searcher: &Searcher,
     weights: Weights,
+    spellings: &dyn Fn(&str) -> Vec<String>,
 ) -> Option<Box<dyn Query>> {
     if terms.terms.is_empty() {
         return None;
@@ -228,7 +232,7 @@ pub fn build_query(
         // spellings are searched as ordinary, lower-weighted terms: BM25 still tells a
         // rare close spelling from a common one, and no fuzzy match can outrank an
         // exact one.
-        for (close, _) in close_terms(searcher, fields.body, text, MAX_SPELLINGS) {
+        for close in spellings(text) {
             for (field, weight) in weighted_fields {
                 clauses.push((
                     Occur::Should,
@@ -261,7 +265,7 @@ pub fn build_query(
 }
 
 /// Close spellings tried for one unknown word.
-const MAX_SPELLINGS: usize = 3;
+pub const MAX_SPELLINGS: usize = 3;
 
 /// Whether no title, section or body of the index contains `text`.
 pub fn is_unknown(searcher: &Searcher, fields: Fields, text: &str) -> bool {
