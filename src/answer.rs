@@ -17,6 +17,13 @@ use crate::corpus::split;
 use crate::index::{self, english_analyzer, Generation, IndexError};
 use crate::query::{self, AnalyzedSynonyms, Terms, Weights};
 
+/// The searcher, the query it ran and the passages it found, best first.
+type RankedPassages = (
+    Searcher,
+    Box<dyn tantivy::query::Query>,
+    Vec<(Score, DocAddress)>,
+);
+
 /// At most this many passages of one document among the top results.
 pub const MAX_PASSAGES_PER_DOCUMENT: usize = 2;
 
@@ -281,24 +288,9 @@ impl Engine {
     pub fn rank_documents(&self, query: &str, limit: usize) -> Vec<DocumentHit> {
         let snapshot = self.snapshot();
         let terms = snapshot.terms(query);
-        let generation = &snapshot.generation;
-        let searcher = generation.reader.searcher();
-        let Some(query) = query::build_query(
-            &terms,
-            generation.fields,
-            &searcher,
-            self.settings.weights,
-            &|stem| snapshot.spellings(&searcher, stem),
-        ) else {
-            return Vec::new();
-        };
         let candidates = limit.max(1) * PASSAGES_PER_DOCUMENT_FETCHED;
-        let top = match searcher.search(&*query, &TopDocs::with_limit(candidates)) {
-            Ok(top) => top,
-            Err(error) => {
-                tracing::warn!(%error, "search failed");
-                return Vec::new();
-            }
+        let Some((_, _, top)) = self.top_passages(&snapshot, &terms, candidates) else {
+            return Vec::new();
         };
         // Passages come best first, so a document's first passage is its best. (Adding
         // a share of its other passages' scores was measured and lowered SciFact nDCG@10.)
@@ -319,27 +311,39 @@ impl Engine {
         documents
     }
 
-    fn rank(&self, snapshot: &Snapshot, terms: &Terms, offset: usize, limit: usize) -> Vec<Hit> {
+    /// Builds the query for `terms` and runs it for the `candidates` best passages;
+    /// `None` when there is nothing to search or the search fails (logged).
+    fn top_passages(
+        &self,
+        snapshot: &Snapshot,
+        terms: &Terms,
+        candidates: usize,
+    ) -> Option<RankedPassages> {
         let generation = &snapshot.generation;
         let searcher = generation.reader.searcher();
-        let Some(query) = query::build_query(
+        let query = query::build_query(
             terms,
             generation.fields,
             &searcher,
             self.settings.weights,
             &|stem| snapshot.spellings(&searcher, stem),
-        ) else {
-            return Vec::new();
-        };
+        )?;
+        match searcher.search(&*query, &TopDocs::with_limit(candidates)) {
+            Ok(top) => Some((searcher, query, top)),
+            Err(error) => {
+                tracing::warn!(%error, "search failed");
+                None
+            }
+        }
+    }
+
+    fn rank(&self, snapshot: &Snapshot, terms: &Terms, offset: usize, limit: usize) -> Vec<Hit> {
+        let generation = &snapshot.generation;
         let wanted = offset + limit;
         // Fetch extra candidates so that capping passages per document still fills the page.
         let candidates = (wanted * 4).max(20);
-        let top = match searcher.search(&*query, &TopDocs::with_limit(candidates)) {
-            Ok(top) => top,
-            Err(error) => {
-                tracing::warn!(%error, "search failed");
-                return Vec::new();
-            }
+        let Some((searcher, query, top)) = self.top_passages(snapshot, terms, candidates) else {
+            return Vec::new();
         };
         let chosen = diversify(&searcher, generation, top, wanted);
         let mut snippets =

@@ -286,9 +286,7 @@ pub fn rebuild(
     threads: usize,
     progress: impl FnMut(Stage),
 ) -> Result<Report, ReindexError> {
-    let reindexer = Reindexer::new(corpus_path, index_path, threads);
-    let ticket = reindexer.try_start("spacecollab index")?;
-    reindexer.run(ticket, true, progress)
+    run_locked(corpus_path, index_path, threads, true, progress)
 }
 
 /// Like [`rebuild`], but writes only the documents that changed since the index in
@@ -302,9 +300,20 @@ pub fn update(
     threads: usize,
     progress: impl FnMut(Stage),
 ) -> Result<Report, ReindexError> {
+    run_locked(corpus_path, index_path, threads, false, progress)
+}
+
+/// One reindex from the command line: take the lock, run, release.
+fn run_locked(
+    corpus_path: &Path,
+    index_path: &Path,
+    threads: usize,
+    full: bool,
+    progress: impl FnMut(Stage),
+) -> Result<Report, ReindexError> {
     let reindexer = Reindexer::new(corpus_path, index_path, threads);
     let ticket = reindexer.try_start("spacecollab index")?;
-    reindexer.run(ticket, false, progress)
+    reindexer.run(ticket, full, progress)
 }
 
 #[cfg(test)]
