@@ -262,7 +262,15 @@ impl Bot {
             user_id: command.user.id.get(),
             ephemeral,
         });
-        match tokio::time::timeout(self.defer_after, &mut work).await {
+        // A zero threshold always defers: a finished task would otherwise win the race.
+        let in_time = if self.defer_after.is_zero() {
+            Err(())
+        } else {
+            tokio::time::timeout(self.defer_after, &mut work)
+                .await
+                .map_err(|_| ())
+        };
+        match in_time {
             Ok(done) => {
                 let (answer, searched) = done?;
                 self.reply(
