@@ -225,8 +225,21 @@ pub fn load_queries(path: &Path) -> Result<HashMap<String, String>, EvalError> {
         id: serde_json::Value,
         text: String,
     }
+    let queries = read_json_lines(path, |_, raw: RawQuery, bad| {
+        let id = id_string(&raw.id).ok_or_else(|| bad("`_id` must be a string".into()))?;
+        Ok((id, raw.text))
+    })?;
+    Ok(queries.into_iter().collect())
+}
+
+/// Parses every non-blank line of a JSON Lines file as a `T` and hands it to `convert`
+/// with its 1-based line number and a maker of errors that name the file and line.
+fn read_json_lines<T: serde::de::DeserializeOwned, U>(
+    path: &Path,
+    mut convert: impl FnMut(usize, T, &dyn Fn(String) -> EvalError) -> Result<U, EvalError>,
+) -> Result<Vec<U>, EvalError> {
     let text = read_text(path)?;
-    let mut queries = HashMap::new();
+    let mut records = Vec::new();
     for (index, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -236,11 +249,10 @@ pub fn load_queries(path: &Path) -> Result<HashMap<String, String>, EvalError> {
             line: index + 1,
             message,
         };
-        let raw: RawQuery = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
-        let id = id_string(&raw.id).ok_or_else(|| bad("`_id` must be a string".into()))?;
-        queries.insert(id, raw.text);
+        let raw: T = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+        records.push(convert(index + 1, raw, &bad)?);
     }
-    Ok(queries)
+    Ok(records)
 }
 
 /// Relevance judgements: query id → document id → grade.
@@ -512,18 +524,7 @@ pub fn load_questions(path: &Path) -> Result<Vec<Question>, EvalError> {
         #[serde(default)]
         expect_no_answer: bool,
     }
-    let text = read_text(path)?;
-    let mut questions = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let bad = |message: String| EvalError::Line {
-            path: path.to_path_buf(),
-            line: index + 1,
-            message,
-        };
-        let raw: RawQuestion = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
+    read_json_lines(path, |line, raw: RawQuestion, bad| {
         if raw.expect.is_empty() != raw.expect_no_answer {
             return Err(bad(
                 "give either `expect` patterns or `\"expect_no_answer\": true`".into(),
@@ -539,13 +540,12 @@ pub fn load_questions(path: &Path) -> Result<Vec<Question>, EvalError> {
                     .map_err(|e| bad(format!("bad pattern `{pattern}`: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        questions.push(Question {
-            line: index + 1,
+        Ok(Question {
+            line,
             question: raw.question,
             expect,
-        });
-    }
-    Ok(questions)
+        })
+    })
 }
 
 /// How a question went wrong.
