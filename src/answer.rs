@@ -345,7 +345,7 @@ impl Engine {
         let Some((searcher, query, top)) = self.top_passages(snapshot, terms, candidates) else {
             return Vec::new();
         };
-        let chosen = diversify(&searcher, generation, top, wanted);
+        let chosen = diversify(snapshot, top, wanted);
         let mut snippets =
             SnippetGenerator::create(&searcher, &*query, generation.fields.body).ok();
         if let Some(generator) = snippets.as_mut() {
@@ -371,24 +371,15 @@ impl Engine {
 /// Keeps at most [`MAX_PASSAGES_PER_DOCUMENT`] passages per document, in rank order;
 /// when that leaves too few (a corpus of few documents), the passages set aside fill up.
 fn diversify(
-    searcher: &Searcher,
-    generation: &Generation,
+    snapshot: &Snapshot,
     top: Vec<(Score, DocAddress)>,
     wanted: usize,
 ) -> Vec<(Score, DocAddress)> {
-    let mut per_document: HashMap<String, usize> = HashMap::new();
+    let mut per_document: HashMap<Arc<str>, usize> = HashMap::new();
     let mut chosen = Vec::new();
     let mut set_aside = Vec::new();
     for (score, address) in top {
-        let doc_id = searcher
-            .doc::<TantivyDocument>(address)
-            .ok()
-            .and_then(|d| {
-                d.get_first(generation.fields.doc_id)
-                    .and_then(|v| v.as_str().map(str::to_string))
-            })
-            .unwrap_or_default();
-        let count = per_document.entry(doc_id).or_default();
+        let count = per_document.entry(snapshot.doc_id(address)).or_default();
         if *count < MAX_PASSAGES_PER_DOCUMENT {
             *count += 1;
             chosen.push((score, address));
