@@ -13,8 +13,9 @@ use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
 
+use crate::analyzer::english_analyzer;
 use crate::corpus::split;
-use crate::index::{self, english_analyzer, Generation, IndexError};
+use crate::index::{self, Generation, IndexError};
 use crate::query::{self, AnalyzedSynonyms, Terms, Weights};
 
 /// The searcher, the query it ran and the passages it found, best first.

@@ -14,12 +14,9 @@ use tantivy::schema::{
     Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED,
     STRING,
 };
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
-};
 use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
+use crate::analyzer::english_analyzer;
 use crate::corpus::{Corpus, Document, Synonyms};
 
 /// Name under which our English analyzer is registered with tantivy.
@@ -112,18 +109,6 @@ impl Fields {
             tags: field("tags")?,
         })
     }
-}
-
-/// The English analyzer for both documents and questions: words, lower-cased,
-/// accents folded, stop words dropped, Porter-stemmed.
-pub fn english_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(LowerCaser)
-        .filter(AsciiFoldingFilter)
-        .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
-        .filter(Stemmer::new(Language::English))
-        .build()
 }
 
 /// What the index knows about one document, kept beside it for `/source`, `/help`

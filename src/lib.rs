@@ -3,6 +3,7 @@
 //! binary only parses arguments, and the Discord bot ([`discord`]) only translates
 //! interactions into calls of the same [`answer::Engine`].
 
+pub mod analyzer;
 pub mod answer;
 pub mod config;
 pub mod corpus;

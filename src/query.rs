@@ -190,7 +190,7 @@ pub fn question_terms(
 }
 
 /// [`QUESTION_WORDS`] as the analyzer turns them into terms, analyzed once: the engine
-/// only ever uses [`crate::index::english_analyzer`].
+/// only ever uses [`crate::analyzer::english_analyzer`].
 fn question_words(analyzer: &TextAnalyzer) -> &'static HashSet<String> {
     static WORDS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
     WORDS.get_or_init(|| {
@@ -406,7 +406,7 @@ fn boosted(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::english_analyzer;
+    use crate::analyzer::english_analyzer;
 
     fn terms(question: &str) -> Vec<String> {
         question_terms(&english_analyzer(), &AnalyzedSynonyms::default(), question).terms

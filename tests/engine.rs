@@ -5,10 +5,10 @@ mod support;
 
 use std::collections::HashMap;
 
+use spacecollab::analyzer::english_analyzer;
 use spacecollab::answer::{Hit, MAX_PASSAGES_PER_DOCUMENT};
 use spacecollab::corpus::split::{MAX_WORDS, MIN_WORDS};
 use spacecollab::corpus::CorpusError;
-use spacecollab::index::english_analyzer;
 use spacecollab::query::analyze;
 use support::{Fixture, GOOD_DOCUMENTS, HIDDEN_HTML_WORDS, RANKED_QUESTIONS};
 use tantivy::collector::TopDocs;

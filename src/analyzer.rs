@@ -1,0 +1,180 @@
+//! The English analyzer shared by the index and the query side, and the memo that makes
+//! it fast: each analyzer instance remembers the term it made of every word it has seen.
+
+use rustc_hash::FxHashMap;
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+};
+
+/// The analyzer for titles, sections and bodies: words, lowercased, folded to ASCII,
+/// English stop words dropped, Porter-stemmed. Changing it changes every term in the
+/// index, so bump [`crate::index::INDEX_FORMAT`] with it.
+pub fn english_analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(MemoizedNormalizer)
+        .build()
+}
+
+/// What [`MemoizedNormalizer`] does to one word, with tantivy's own filters.
+fn word_normalizer() -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .filter(StopWordFilter::new(Language::English).expect("tantivy ships English stop words"))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// Words remembered per analyzer instance before the memo starts afresh: more than the
+/// distinct words of the public evaluation sets, a few megabytes at most.
+const MAX_REMEMBERED_WORDS: usize = 100_000;
+
+/// Lowercasing, ASCII folding, stop-word removal and English stemming of each word, as
+/// tantivy's filters do them, remembered word by word: text repeats its words, and
+/// stemming alone was most of the cost of indexing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MemoizedNormalizer;
+
+impl TokenFilter for MemoizedNormalizer {
+    type Tokenizer<T: Tokenizer> = MemoizedNormalizerFilter<T>;
+
+    fn transform<T: Tokenizer>(self, tokenizer: T) -> MemoizedNormalizerFilter<T> {
+        MemoizedNormalizerFilter {
+            inner: tokenizer,
+            normalizer: word_normalizer(),
+            memo: FxHashMap::default(),
+        }
+    }
+}
+
+/// The tokenizer [`MemoizedNormalizer`] wraps around the one before it.
+pub struct MemoizedNormalizerFilter<T> {
+    inner: T,
+    normalizer: TextAnalyzer,
+    /// Word as written → its term, or `None` for a stop word.
+    memo: FxHashMap<String, Option<String>>,
+}
+
+/// A clone starts with an empty memo: the query side clones the analyzer for every
+/// question, and copying thousands of words each time would cost more than it saves.
+impl<T: Clone> Clone for MemoizedNormalizerFilter<T> {
+    fn clone(&self) -> Self {
+        MemoizedNormalizerFilter {
+            inner: self.inner.clone(),
+            normalizer: self.normalizer.clone(),
+            memo: FxHashMap::default(),
+        }
+    }
+}
+
+impl<T: Tokenizer> Tokenizer for MemoizedNormalizerFilter<T> {
+    type TokenStream<'a> = MemoizedNormalizerStream<'a, T::TokenStream<'a>>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        MemoizedNormalizerStream {
+            tail: self.inner.token_stream(text),
+            normalizer: &mut self.normalizer,
+            memo: &mut self.memo,
+        }
+    }
+}
+
+/// Token stream of [`MemoizedNormalizerFilter`].
+pub struct MemoizedNormalizerStream<'a, T> {
+    tail: T,
+    normalizer: &'a mut TextAnalyzer,
+    memo: &'a mut FxHashMap<String, Option<String>>,
+}
+
+impl<T: TokenStream> TokenStream for MemoizedNormalizerStream<'_, T> {
+    fn advance(&mut self) -> bool {
+        while self.tail.advance() {
+            let token = self.tail.token_mut();
+            let term = match self.memo.get(token.text.as_str()) {
+                Some(term) => term.as_deref(),
+                None => {
+                    let mut stream = self.normalizer.token_stream(&token.text);
+                    let term = stream.next().map(|t| t.text.clone());
+                    if self.memo.len() >= MAX_REMEMBERED_WORDS {
+                        self.memo.clear();
+                    }
+                    self.memo
+                        .entry(token.text.clone())
+                        .or_insert(term)
+                        .as_deref()
+                }
+            };
+            if let Some(term) = term {
+                token.text.clear();
+                token.text.push_str(term);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.tail.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.tail.token_mut()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
+        let mut stream = analyzer.token_stream(text);
+        let mut out = Vec::new();
+        while let Some(token) = stream.next() {
+            out.push((token.text.clone(), token.position, token.offset_from));
+        }
+        out
+    }
+
+    /// The chain of tantivy filters the memo stands for.
+    fn unmemoized() -> TextAnalyzer {
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(40))
+            .filter(LowerCaser)
+            .filter(AsciiFoldingFilter)
+            .filter(StopWordFilter::new(Language::English).unwrap())
+            .filter(Stemmer::new(Language::English))
+            .build()
+    }
+
+    #[test]
+    fn memoized_terms_positions_and_offsets_equal_tantivys_filters() {
+        let text = "The Running stations DOCKED; the station docks running modules. \
+                    Agencies agreed, AGREEING to agreements: Zürich, Ørsted and Ĉapek. \
+                    This is it, and THE end";
+        let mut plain = unmemoized();
+        let mut memoized = english_analyzer();
+        // Twice through the same instance: the second pass is served from the memo.
+        for _ in 0..2 {
+            assert_eq!(tokens(&mut memoized, text), tokens(&mut plain, text));
+        }
+        let words: Vec<String> = tokens(&mut memoized, "The docking stations")
+            .into_iter()
+            .map(|(term, _, _)| term)
+            .collect();
+        assert_eq!(words, ["dock", "station"]);
+    }
+
+    #[test]
+    fn a_full_memo_starts_afresh_and_keeps_giving_the_same_terms() {
+        let text: String = (0..MAX_REMEMBERED_WORDS + 10)
+            .map(|n| format!("w{n}ing "))
+            .collect();
+        let mut memoized = english_analyzer();
+        let first = tokens(&mut memoized, &text);
+        assert_eq!(first.len(), MAX_REMEMBERED_WORDS + 10);
+        assert_eq!(first, tokens(&mut unmemoized(), &text));
+        assert_eq!(tokens(&mut memoized, &text), first);
+    }
+}
