@@ -1,7 +1,9 @@
 //! The English analyzer shared by the index and the query side, and the memo that makes
-//! it fast: each analyzer instance remembers the term it made of every word it has seen.
+//! it fast: each thread remembers the term it made of every word it has seen.
 
-use rustc_hash::FxHashMap;
+use std::cell::RefCell;
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
     Stemmer, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
@@ -27,9 +29,19 @@ fn word_normalizer() -> TextAnalyzer {
         .build()
 }
 
-/// Words remembered per analyzer instance before the memo starts afresh: more than the
-/// distinct words of the public evaluation sets, a few megabytes at most.
+/// Words remembered per thread before the memo starts afresh: more than the distinct
+/// words of the public evaluation sets, a few megabytes at most.
 const MAX_REMEMBERED_WORDS: usize = 100_000;
+
+thread_local! {
+    /// Word as written → its term, or `None` for a stop word. Per thread rather than per
+    /// analyzer: tantivy and the query side clone analyzers for every segment, snippet and
+    /// question, and a memo that outlives the clones is what makes it pay on the query
+    /// side, where each answer analyzes a few passages. No locks: a thread only ever
+    /// reads its own.
+    static MEMO: RefCell<FxHashMap<String, Option<String>>> =
+        const { RefCell::new(FxHashMap::with_hasher(FxBuildHasher)) };
+}
 
 /// Lowercasing, ASCII folding, stop-word removal and English stemming of each word, as
 /// tantivy's filters do them, remembered word by word: text repeats its words, and
@@ -44,29 +56,16 @@ impl TokenFilter for MemoizedNormalizer {
         MemoizedNormalizerFilter {
             inner: tokenizer,
             normalizer: word_normalizer(),
-            memo: FxHashMap::default(),
         }
     }
 }
 
 /// The tokenizer [`MemoizedNormalizer`] wraps around the one before it.
+#[derive(Clone)]
 pub struct MemoizedNormalizerFilter<T> {
     inner: T,
+    /// What a word the memo has not seen goes through.
     normalizer: TextAnalyzer,
-    /// Word as written → its term, or `None` for a stop word.
-    memo: FxHashMap<String, Option<String>>,
-}
-
-/// A clone starts with an empty memo: the query side clones the analyzer for every
-/// question, and copying thousands of words each time would cost more than it saves.
-impl<T: Clone> Clone for MemoizedNormalizerFilter<T> {
-    fn clone(&self) -> Self {
-        MemoizedNormalizerFilter {
-            inner: self.inner.clone(),
-            normalizer: self.normalizer.clone(),
-            memo: FxHashMap::default(),
-        }
-    }
 }
 
 impl<T: Tokenizer> Tokenizer for MemoizedNormalizerFilter<T> {
@@ -76,7 +75,6 @@ impl<T: Tokenizer> Tokenizer for MemoizedNormalizerFilter<T> {
         MemoizedNormalizerStream {
             tail: self.inner.token_stream(text),
             normalizer: &mut self.normalizer,
-            memo: &mut self.memo,
         }
     }
 }
@@ -85,34 +83,32 @@ impl<T: Tokenizer> Tokenizer for MemoizedNormalizerFilter<T> {
 pub struct MemoizedNormalizerStream<'a, T> {
     tail: T,
     normalizer: &'a mut TextAnalyzer,
-    memo: &'a mut FxHashMap<String, Option<String>>,
 }
 
 impl<T: TokenStream> TokenStream for MemoizedNormalizerStream<'_, T> {
     fn advance(&mut self) -> bool {
-        while self.tail.advance() {
-            let token = self.tail.token_mut();
-            let term = match self.memo.get(token.text.as_str()) {
-                Some(term) => term.as_deref(),
-                None => {
-                    let mut stream = self.normalizer.token_stream(&token.text);
-                    let term = stream.next().map(|t| t.text.clone());
-                    if self.memo.len() >= MAX_REMEMBERED_WORDS {
-                        self.memo.clear();
+        MEMO.with_borrow_mut(|memo| {
+            while self.tail.advance() {
+                let token = self.tail.token_mut();
+                let term = match memo.get(token.text.as_str()) {
+                    Some(term) => term.as_deref(),
+                    None => {
+                        let mut stream = self.normalizer.token_stream(&token.text);
+                        let term = stream.next().map(|t| t.text.clone());
+                        if memo.len() >= MAX_REMEMBERED_WORDS {
+                            memo.clear();
+                        }
+                        memo.entry(token.text.clone()).or_insert(term).as_deref()
                     }
-                    self.memo
-                        .entry(token.text.clone())
-                        .or_insert(term)
-                        .as_deref()
+                };
+                if let Some(term) = term {
+                    token.text.clear();
+                    token.text.push_str(term);
+                    return true;
                 }
-            };
-            if let Some(term) = term {
-                token.text.clear();
-                token.text.push_str(term);
-                return true;
             }
-        }
-        false
+            false
+        })
     }
 
     fn token(&self) -> &Token {

@@ -3,6 +3,10 @@
 //! Adds field boosts, proximity, typo tolerance and synonyms on top of BM25.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
+use tantivy_fst::Automaton;
 
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -290,8 +294,9 @@ fn max_edits(text: &str) -> usize {
 }
 
 /// Terms of `field` within [`max_edits`] of `text` that share its first letter (typos
-/// rarely hit the first letter, and keeping it makes this a scan of one slice of the
-/// term dictionary), closest first, then most common, at most `limit`.
+/// rarely hit the first letter), closest first, then most common, at most `limit`.
+/// A Levenshtein automaton walks the term dictionary, so only the branches that can
+/// still match are visited.
 pub fn close_terms(
     searcher: &Searcher,
     field: Field,
@@ -307,13 +312,16 @@ pub fn close_terms(
     }
     let start = first.to_string();
     let end = char::from_u32(first as u32 + 1).map(|c| c.to_string());
-    let target: Vec<char> = text.chars().collect();
-    let mut found: HashMap<String, (usize, u64)> = HashMap::new();
+    let automaton = levenshtein_builder(edits).build_dfa(text);
+    let mut found: HashMap<String, (u8, u64)> = HashMap::new();
     for segment in searcher.segment_readers() {
         let Ok(inverted) = segment.inverted_index(field) else {
             continue;
         };
-        let mut range = inverted.terms().range().ge(start.as_bytes());
+        let mut range = inverted
+            .terms()
+            .search(WithinEdits(&automaton))
+            .ge(start.as_bytes());
         if let Some(end) = &end {
             range = range.lt(end.as_bytes());
         }
@@ -321,20 +329,17 @@ pub fn close_terms(
             continue;
         };
         while stream.advance() {
+            let Distance::Exact(distance) = automaton.eval(stream.key()) else {
+                continue;
+            };
             let Ok(candidate) = std::str::from_utf8(stream.key()) else {
                 continue;
             };
-            let length = candidate.chars().count();
-            if length.abs_diff(target.len()) > edits {
-                continue;
-            }
-            if let Some(distance) = bounded_edit_distance(&target, candidate, edits) {
-                let entry = found.entry(candidate.to_string()).or_insert((distance, 0));
-                entry.1 += u64::from(stream.value().doc_freq);
-            }
+            let entry = found.entry(candidate.to_string()).or_insert((distance, 0));
+            entry.1 += u64::from(stream.value().doc_freq);
         }
     }
-    let mut found: Vec<(String, usize, u64)> = found
+    let mut found: Vec<(String, u8, u64)> = found
         .into_iter()
         .map(|(term, (distance, freq))| (term, distance, freq))
         .collect();
@@ -346,35 +351,36 @@ pub fn close_terms(
         .collect()
 }
 
-/// Levenshtein distance (a transposition counts as one edit) if it is at most `max`.
-fn bounded_edit_distance(target: &[char], candidate: &str, max: usize) -> Option<usize> {
-    let candidate: Vec<char> = candidate.chars().collect();
-    let width = candidate.len() + 1;
-    let mut before: Vec<usize> = Vec::new();
-    let mut previous: Vec<usize> = (0..width).collect();
-    let mut current = vec![0; width];
-    for (i, &t) in target.iter().enumerate() {
-        current[0] = i + 1;
-        let mut best = current[0];
-        for (j, &c) in candidate.iter().enumerate() {
-            let cost = usize::from(t != c);
-            let mut value = (previous[j] + cost)
-                .min(previous[j + 1] + 1)
-                .min(current[j] + 1);
-            if i > 0 && j > 0 && t == candidate[j - 1] && target[i - 1] == c {
-                value = value.min(before[j - 1] + 1);
-            }
-            current[j + 1] = value;
-            best = best.min(value);
-        }
-        if best > max {
-            return None;
-        }
-        before = std::mem::replace(&mut previous, std::mem::take(&mut current));
-        current = vec![0; width];
+/// The automaton builder for `edits` (1 or 2) edits, a transposition counting as one.
+/// Building one takes milliseconds, so each is built once per process.
+fn levenshtein_builder(edits: usize) -> &'static LevenshteinAutomatonBuilder {
+    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 2] =
+        [OnceLock::new(), OnceLock::new()];
+    let edits = edits.clamp(1, 2);
+    BUILDERS[edits - 1].get_or_init(|| LevenshteinAutomatonBuilder::new(edits as u8, true))
+}
+
+/// A Levenshtein DFA as an automaton over the term dictionary's bytes.
+struct WithinEdits<'a>(&'a DFA);
+
+impl Automaton for WithinEdits<'_> {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
     }
-    let distance = previous[candidate.len()];
-    (distance <= max).then_some(distance)
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
@@ -457,11 +463,24 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_transpositions_once_and_stops_at_the_bound() {
-        let target: Vec<char> = "kibo".chars().collect();
-        assert_eq!(bounded_edit_distance(&target, "kibo", 1), Some(0));
-        assert_eq!(bounded_edit_distance(&target, "kbio", 1), Some(1));
-        assert_eq!(bounded_edit_distance(&target, "kibbo", 1), Some(1));
-        assert_eq!(bounded_edit_distance(&target, "zarya", 2), None);
+        let distance =
+            |target: &str, candidate: &str, edits: usize| match levenshtein_builder(edits)
+                .build_dfa(target)
+                .eval(candidate)
+            {
+                Distance::Exact(d) => Some(d),
+                Distance::AtLeast(_) => None,
+            };
+        assert_eq!(distance("kibo", "kibo", 1), Some(0));
+        assert_eq!(distance("kibo", "kbio", 1), Some(1));
+        assert_eq!(distance("kibo", "kibbo", 1), Some(1));
+        assert_eq!(distance("kibo", "zarya", 2), None);
+        assert_eq!(distance("columbus", "colmbsu", 2), Some(2));
+        assert_eq!(
+            distance("zürich", "zurich", 1),
+            Some(1),
+            "edits count characters"
+        );
         assert_eq!(max_edits("iss"), 0);
         assert_eq!(max_edits("columbus"), 2);
     }
