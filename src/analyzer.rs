@@ -53,39 +53,45 @@ impl TokenFilter for MemoizedNormalizer {
     type Tokenizer<T: Tokenizer> = MemoizedNormalizerFilter<T>;
 
     fn transform<T: Tokenizer>(self, tokenizer: T) -> MemoizedNormalizerFilter<T> {
-        MemoizedNormalizerFilter {
-            inner: tokenizer,
-            normalizer: word_normalizer(),
-        }
+        MemoizedNormalizerFilter { inner: tokenizer }
     }
 }
 
-/// The tokenizer [`MemoizedNormalizer`] wraps around the one before it.
+/// The tokenizer [`MemoizedNormalizer`] wraps around the one before it. Holds nothing
+/// but the tokenizer before it, so cloning the analyzer (once per question, sentence or
+/// snippet on the query side) costs one allocation.
 #[derive(Clone)]
 pub struct MemoizedNormalizerFilter<T> {
     inner: T,
-    /// What a word the memo has not seen goes through.
-    normalizer: TextAnalyzer,
 }
 
 impl<T: Tokenizer> Tokenizer for MemoizedNormalizerFilter<T> {
-    type TokenStream<'a> = MemoizedNormalizerStream<'a, T::TokenStream<'a>>;
+    type TokenStream<'a> = MemoizedNormalizerStream<T::TokenStream<'a>>;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
         MemoizedNormalizerStream {
             tail: self.inner.token_stream(text),
-            normalizer: &mut self.normalizer,
         }
     }
 }
 
 /// Token stream of [`MemoizedNormalizerFilter`].
-pub struct MemoizedNormalizerStream<'a, T> {
+pub struct MemoizedNormalizerStream<T> {
     tail: T,
-    normalizer: &'a mut TextAnalyzer,
 }
 
-impl<T: TokenStream> TokenStream for MemoizedNormalizerStream<'_, T> {
+/// The term of a word the memo has not seen, made by tantivy's filters.
+fn normalize(word: &str) -> Option<String> {
+    thread_local! {
+        static NORMALIZER: RefCell<TextAnalyzer> = RefCell::new(word_normalizer());
+    }
+    NORMALIZER.with_borrow_mut(|normalizer| {
+        let mut stream = normalizer.token_stream(word);
+        stream.next().map(|token| token.text.clone())
+    })
+}
+
+impl<T: TokenStream> TokenStream for MemoizedNormalizerStream<T> {
     fn advance(&mut self) -> bool {
         MEMO.with_borrow_mut(|memo| {
             while self.tail.advance() {
@@ -93,8 +99,7 @@ impl<T: TokenStream> TokenStream for MemoizedNormalizerStream<'_, T> {
                 let term = match memo.get(token.text.as_str()) {
                     Some(term) => term.as_deref(),
                     None => {
-                        let mut stream = self.normalizer.token_stream(&token.text);
-                        let term = stream.next().map(|t| t.text.clone());
+                        let term = normalize(&token.text);
                         if memo.len() >= MAX_REMEMBERED_WORDS {
                             memo.clear();
                         }

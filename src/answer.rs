@@ -262,12 +262,17 @@ impl Engine {
         let snapshot = self.snapshot();
         let terms = snapshot.terms(question);
         let passages = self.rank(&snapshot, &terms, 0, limit);
-        let answered = passages
-            .first()
-            .is_some_and(|top| coverage(&snapshot, &terms, top) >= self.settings.min_coverage);
-        let best_sentence = passages
-            .first()
-            .and_then(|top| best_sentence(&snapshot, &terms, &top.text));
+        let (answered, best_sentence) = match passages.first() {
+            Some(top) => {
+                let weights = term_weights(&snapshot, &terms);
+                let body = query::analyze_with_offsets(&snapshot.analyzer.0, &top.text);
+                (
+                    coverage(&snapshot, &terms, &weights, top, &body) >= self.settings.min_coverage,
+                    best_sentence(&terms, &weights, &top.text, &body),
+                )
+            }
+            None => (false, None),
+        };
         let suggestion = suggest(&snapshot, question, &terms);
         Answer {
             question: question.to_string(),
@@ -511,21 +516,29 @@ fn term_weights(snapshot: &Snapshot, terms: &Terms) -> Vec<f32> {
 }
 
 /// How much of the question's weight (IDF of its terms) the passage contains, 0–1.
-/// BM25 scores are not comparable between questions; this share is.
-fn coverage(snapshot: &Snapshot, terms: &Terms, hit: &Hit) -> f32 {
-    let passage_text = format!("{} {} {}", hit.title, hit.section, hit.text);
-    let passage_terms: HashSet<String> = query::analyze(&snapshot.analyzer.0, &passage_text)
-        .into_iter()
-        .collect();
-    let alternatives_present = terms
-        .alternatives
-        .iter()
-        .any(|alternative| alternative.iter().all(|t| passage_terms.contains(t)));
+/// BM25 scores are not comparable between questions; this share is. `body` is the
+/// passage text analyzed.
+fn coverage(
+    snapshot: &Snapshot,
+    terms: &Terms,
+    weights: &[f32],
+    hit: &Hit,
+    body: &[(String, usize)],
+) -> f32 {
+    let heading = format!("{} {}", hit.title, hit.section);
+    let mut passage_terms: HashSet<&str> = body.iter().map(|(term, _)| term.as_str()).collect();
+    let heading_terms = query::analyze(&snapshot.analyzer.0, &heading);
+    passage_terms.extend(heading_terms.iter().map(String::as_str));
+    let alternatives_present = terms.alternatives.iter().any(|alternative| {
+        alternative
+            .iter()
+            .all(|t| passage_terms.contains(t.as_str()))
+    });
 
     let (mut covered, mut total) = (0.0f32, 0.0f32);
-    for (term, idf) in terms.terms.iter().zip(term_weights(snapshot, terms)) {
+    for (term, idf) in terms.terms.iter().zip(weights) {
         total += idf;
-        if passage_terms.contains(term) {
+        if passage_terms.contains(term.as_str()) {
             covered += idf;
         }
     }
@@ -542,20 +555,30 @@ fn coverage(snapshot: &Snapshot, terms: &Terms, hit: &Hit) -> f32 {
 }
 
 /// The sentence of `text` holding the most of the question's weight; the first such
-/// sentence on ties, none when no sentence holds any question word.
-fn best_sentence(snapshot: &Snapshot, terms: &Terms, text: &str) -> Option<String> {
-    let weights = term_weights(snapshot, terms);
+/// sentence on ties, none when no sentence holds any question word. `body` is `text`
+/// analyzed, with each term's byte offset.
+fn best_sentence(
+    terms: &Terms,
+    weights: &[f32],
+    text: &str,
+    body: &[(String, usize)],
+) -> Option<String> {
     let mut best: Option<(f32, &str)> = None;
     for paragraph in text.split("\n\n") {
         for sentence in split::split_sentences(paragraph) {
-            let present: HashSet<String> = query::analyze(&snapshot.analyzer.0, sentence)
-                .into_iter()
+            // Sentences are slices of `text`, so their place in it is pointer arithmetic.
+            let start = sentence.as_ptr() as usize - text.as_ptr() as usize;
+            let span = start..start + sentence.len();
+            let present: HashSet<&str> = body
+                .iter()
+                .filter(|(_, offset)| span.contains(offset))
+                .map(|(term, _)| term.as_str())
                 .collect();
             let weight: f32 = terms
                 .terms
                 .iter()
-                .zip(&weights)
-                .filter(|(term, _)| present.contains(*term))
+                .zip(weights)
+                .filter(|(term, _)| present.contains(&term[..]))
                 .map(|(_, idf)| idf)
                 .sum();
             if weight > 0.0 && best.is_none_or(|(top, _)| weight > top) {
@@ -574,6 +597,14 @@ fn suggest(snapshot: &Snapshot, question: &str, terms: &Terms) -> Option<String>
     let fields = generation.fields;
     let searcher = generation.reader.searcher();
     let analyzer = &snapshot.analyzer.0;
+    // Most questions have no unknown word; they need no look at their words one by one.
+    if !terms
+        .terms
+        .iter()
+        .any(|term| query::is_unknown(&searcher, fields, term))
+    {
+        return None;
+    }
     let question = query::clip_chars(question, query::MAX_QUESTION_CHARS);
     let mut corrected = question.to_string();
     let mut changed = false;

@@ -90,11 +90,20 @@ pub fn clip_chars(text: &str, max: usize) -> &str {
 
 /// Runs the index analyzer over `text`.
 pub fn analyze(analyzer: &TextAnalyzer, text: &str) -> Vec<String> {
+    analyze_with_offsets(analyzer, text)
+        .into_iter()
+        .map(|(term, _)| term)
+        .collect()
+}
+
+/// Runs the index analyzer over `text`, keeping the byte offset where each term starts.
+pub fn analyze_with_offsets(analyzer: &TextAnalyzer, text: &str) -> Vec<(String, usize)> {
     let mut analyzer = analyzer.clone();
     let mut stream = analyzer.token_stream(text);
     let mut tokens = Vec::new();
     while stream.advance() {
-        tokens.push(stream.token().text.clone());
+        let token = stream.token();
+        tokens.push((token.text.clone(), token.offset_from));
     }
     tokens
 }
@@ -271,9 +280,10 @@ pub fn build_query(
 /// Close spellings tried for one unknown word.
 pub const MAX_SPELLINGS: usize = 3;
 
-/// Whether no title, section or body of the index contains `text`.
+/// Whether no title, section or body of the index contains `text`. Bodies first: a
+/// known word is almost always in one, so one dictionary lookup usually decides.
 pub fn is_unknown(searcher: &Searcher, fields: Fields, text: &str) -> bool {
-    [fields.title, fields.section, fields.body]
+    [fields.body, fields.section, fields.title]
         .iter()
         .all(|field| {
             searcher
