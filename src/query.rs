@@ -132,13 +132,19 @@ impl AnalyzedSynonyms {
     }
 
     /// Phrasings from groups that have a member in `tokens`, other than that member.
+    /// A longer phrasing that contains the member ("Apollo-Soyuz Test Project" for
+    /// "Apollo-Soyuz") is left out: it names nothing new, and searching for it only
+    /// favours passages that spell the name out over the one that answers.
     fn alternatives(&self, tokens: &[String]) -> Vec<Vec<String>> {
         let mut alternatives = Vec::new();
         for group in &self.groups {
             let present = group.iter().position(|member| contains_run(tokens, member));
             if let Some(found) = present {
                 for (i, member) in group.iter().enumerate() {
-                    if i != found && !contains_run(tokens, member) && !alternatives.contains(member)
+                    if i != found
+                        && !contains_run(tokens, member)
+                        && !contains_run(member, &group[found])
+                        && !alternatives.contains(member)
                     {
                         alternatives.push(member.clone());
                     }
@@ -469,6 +475,23 @@ mod tests {
         assert_eq!(found.alternatives, vec![vec!["intern", "space", "station"]]);
         let reverse = question_terms(&analyzer, &analyzed, "the international space station");
         assert_eq!(reverse.alternatives, vec![vec!["iss"]]);
+    }
+
+    #[test]
+    fn longer_phrasings_of_the_words_asked_are_not_alternatives() {
+        let analyzer = english_analyzer();
+        let synonyms = Synonyms {
+            groups: vec![vec![
+                "ASTP".into(),
+                "Apollo-Soyuz".into(),
+                "Apollo-Soyuz Test Project".into(),
+            ]],
+        };
+        let analyzed = AnalyzedSynonyms::new(&analyzer, &synonyms);
+        let found = question_terms(&analyzer, &analyzed, "who shook hands during Apollo-Soyuz");
+        assert_eq!(found.alternatives, vec![vec!["astp"]]);
+        let acronym = question_terms(&analyzer, &analyzed, "when did ASTP fly");
+        assert_eq!(acronym.alternatives.len(), 2, "{:?}", acronym.alternatives);
     }
 
     #[test]
