@@ -4,14 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::schema::Value;
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, Score, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Score, Searcher, TantivyDocument, Term, TERMINATED};
 
 use crate::analyzer::english_analyzer;
 use crate::corpus::split;
@@ -109,10 +109,10 @@ pub struct Snapshot {
     pub generation: Generation,
     analyzer: TextAnalyzerHolder,
     synonyms: AnalyzedSynonyms,
-    /// The document id of every passage, by segment and doc number, read from the store
-    /// on first use: grouping hundreds of passages per query by reading stored documents
-    /// would cost more than the search itself.
-    doc_ids: OnceLock<Vec<Vec<Arc<str>>>>,
+    /// The document id of every passage, by segment and doc number (see
+    /// [`document_ids`]): grouping hundreds of passages per query by reading stored
+    /// documents would cost more than the search itself.
+    doc_ids: Vec<Vec<Arc<str>>>,
     /// Close spellings of unknown words, by analyzed word: finding them scans a slice of
     /// the term dictionary, and both the query and "Did you mean" need them. A std mutex:
     /// held for a lookup or an insert, never across `.await`.
@@ -131,15 +131,53 @@ impl std::fmt::Debug for TextAnalyzerHolder {
     }
 }
 
+/// The document id of every passage, by segment and doc number. Read from the `doc_id`
+/// field's term dictionary and postings rather than from stored documents: no passage
+/// text is decompressed, which makes it several times faster on large indexes.
+fn document_ids(searcher: &Searcher, field: tantivy::schema::Field) -> Vec<Vec<Arc<str>>> {
+    searcher
+        .segment_readers()
+        .iter()
+        .map(|reader| {
+            let mut table: Vec<Arc<str>> = vec![Arc::from(""); reader.max_doc() as usize];
+            let Ok(inverted) = reader.inverted_index(field) else {
+                return table;
+            };
+            let Ok(mut terms) = inverted.terms().stream() else {
+                return table;
+            };
+            while terms.advance() {
+                let id: Arc<str> = Arc::from(String::from_utf8_lossy(terms.key()).as_ref());
+                let Ok(mut postings) =
+                    inverted.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
+                else {
+                    continue;
+                };
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if let Some(slot) = table.get_mut(doc as usize) {
+                        *slot = Arc::clone(&id);
+                    }
+                    doc = postings.advance();
+                }
+            }
+            table
+        })
+        .collect()
+}
+
 impl Snapshot {
     fn new(generation: Generation) -> Snapshot {
         let analyzer = english_analyzer();
         let synonyms = AnalyzedSynonyms::new(&analyzer, &generation.synonyms);
+        // Filled here, when a generation is opened or switched to, not by the first
+        // question that needs it.
+        let doc_ids = document_ids(&generation.reader.searcher(), generation.fields.doc_id);
         Snapshot {
             generation,
             analyzer: TextAnalyzerHolder(analyzer),
             synonyms,
-            doc_ids: OnceLock::new(),
+            doc_ids,
             spellings: Mutex::new(HashMap::new()),
         }
     }
@@ -169,26 +207,7 @@ impl Snapshot {
 
     /// The document id of the passage at `address` (empty if it cannot be read).
     fn doc_id(&self, address: DocAddress) -> Arc<str> {
-        let table = self.doc_ids.get_or_init(|| {
-            let searcher = self.generation.reader.searcher();
-            let field = self.generation.fields.doc_id;
-            searcher
-                .segment_readers()
-                .iter()
-                .enumerate()
-                .map(|(segment, reader)| {
-                    (0..reader.max_doc())
-                        .map(|doc| {
-                            searcher
-                                .doc::<TantivyDocument>(DocAddress::new(segment as u32, doc))
-                                .map(|d| Arc::from(stored_text(&d, field)))
-                                .unwrap_or_else(|_| Arc::from(""))
-                        })
-                        .collect()
-                })
-                .collect()
-        });
-        table
+        self.doc_ids
             .get(address.segment_ord as usize)
             .and_then(|segment| segment.get(address.doc_id as usize))
             .cloned()
