@@ -238,10 +238,28 @@ fn an_out_of_range_limit_exits_2() {
 
 #[test]
 fn a_config_file_with_an_unknown_key_exits_2_naming_key_and_line() {
+    let stderr = config_error(
+        "[answer]\nlimit = 3\n\nsnippet_charz = 100\n",
+        &["ask", "Kibo"],
+    );
+    assert!(stderr.contains("settings.toml:4:"), "{stderr}");
+    assert!(stderr.contains("snippet_charz"), "{stderr}");
+}
+
+#[test]
+fn a_config_file_with_an_invalid_value_exits_2() {
+    let stderr = config_error("[index]\nthreads = 0\n", &["index"]);
+    assert!(stderr.contains("settings.toml:2:"), "{stderr}");
+    assert!(stderr.contains("threads"), "{stderr}");
+}
+
+/// Runs `args` with `--config settings.toml` holding `contents`; checks that it exits
+/// with 2, prints nothing on stdout and one line on stderr, and returns that line.
+fn config_error(contents: &str, args: &[&str]) -> String {
     let fixture = Fixture::new();
     let config = fixture.dir.path().join("settings.toml");
-    std::fs::write(&config, "[answer]\nlimit = 3\n\nsnippet_charz = 100\n").unwrap();
-    let output = run(&fixture, &["ask", "Kibo"])
+    std::fs::write(&config, contents).unwrap();
+    let output = run(&fixture, args)
         .arg("--config")
         .arg(&config)
         .assert()
@@ -251,26 +269,7 @@ fn a_config_file_with_an_unknown_key_exits_2_naming_key_and_line() {
         .clone();
     let stderr = stderr_of(&output);
     assert_one_line_error(&stderr);
-    assert!(stderr.contains("settings.toml:4:"), "{stderr}");
-    assert!(stderr.contains("snippet_charz"), "{stderr}");
-}
-
-#[test]
-fn a_config_file_with_an_invalid_value_exits_2() {
-    let fixture = Fixture::new();
-    let config = fixture.dir.path().join("settings.toml");
-    std::fs::write(&config, "[index]\nthreads = 0\n").unwrap();
-    let output = run(&fixture, &["index"])
-        .arg("--config")
-        .arg(&config)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = stderr_of(&output);
-    assert_one_line_error(&stderr);
-    assert!(stderr.contains("settings.toml:2:"), "{stderr}");
-    assert!(stderr.contains("threads"), "{stderr}");
+    stderr
 }
 
 #[test]

@@ -37,6 +37,13 @@ impl Running {
             .expect("the bot task does not panic")
     }
 
+    /// Sends the slash command `name` with `options` from an ordinary member, and
+    /// returns the body of its callback.
+    async fn command(&self, name: &str, options: Value) -> Value {
+        self.interact(command(next_id(), name, options, &Sender::member(ASKER)))
+            .await
+    }
+
     /// Sends an interaction and returns the body of its callback.
     async fn interact(&self, interaction: Value) -> Value {
         let id: u64 = interaction["id"].as_str().unwrap().parse().unwrap();
@@ -312,12 +319,7 @@ async fn slow_answers_are_deferred_then_edited() {
 async fn search_pages_turn_for_the_searcher_only() {
     let bot = start(&bundled_corpus(), |_| {}).await;
     let body = bot
-        .interact(command(
-            next_id(),
-            "search",
-            json!([string_option("query", "space station")]),
-            &Sender::member(ASKER),
-        ))
+        .command("search", json!([string_option("query", "space station")]))
         .await;
     let data = &body["data"];
     assert!(is_ephemeral(data), "/search is ephemeral by default");
@@ -390,12 +392,7 @@ async fn source_autocompletes_titles_and_shows_a_document() {
 
     let chosen = choices[0]["value"].as_str().unwrap();
     let shown = bot
-        .interact(command(
-            next_id(),
-            "source",
-            json!([string_option("document", chosen)]),
-            &Sender::member(ASKER),
-        ))
+        .command("source", json!([string_option("document", chosen)]))
         .await;
     let embed = &shown["data"]["embeds"][0];
     assert!(embed["title"].as_str().unwrap().contains("Kibo"));
@@ -410,14 +407,7 @@ async fn source_autocompletes_titles_and_shows_a_document() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn help_describes_the_corpus() {
     let bot = start(&bundled_corpus(), |_| {}).await;
-    let body = bot
-        .interact(command(
-            next_id(),
-            "help",
-            json!([]),
-            &Sender::member(ASKER),
-        ))
-        .await;
+    let body = bot.command("help", json!([])).await;
     let embed = &body["data"]["embeds"][0];
     let documents = std::fs::read_dir(bundled_corpus())
         .unwrap()
@@ -527,12 +517,7 @@ async fn over_long_answers_stay_within_discord_limits() {
         .await;
     assert!(!body["data"]["embeds"].as_array().unwrap().is_empty());
     let search = bot
-        .interact(command(
-            next_id(),
-            "search",
-            json!([string_option("query", "Kibo laboratory")]),
-            &Sender::member(ASKER),
-        ))
+        .command("search", json!([string_option("query", "Kibo laboratory")]))
         .await;
     assert!(!search["data"]["embeds"].as_array().unwrap().is_empty());
     bot.stop().await.unwrap();
@@ -541,22 +526,13 @@ async fn over_long_answers_stay_within_discord_limits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_commands_and_missing_options_get_a_polite_reply_and_the_bot_goes_on() {
     let bot = start(&bundled_corpus(), |_| {}).await;
-    let unknown = bot
-        .interact(command(
-            next_id(),
-            "launch",
-            json!([]),
-            &Sender::member(ASKER),
-        ))
-        .await;
+    let unknown = bot.command("launch", json!([])).await;
     assert!(is_ephemeral(&unknown["data"]));
     assert!(unknown["data"]["content"]
         .as_str()
         .unwrap()
         .contains("/help"));
-    let missing = bot
-        .interact(command(next_id(), "ask", json!([]), &Sender::member(ASKER)))
-        .await;
+    let missing = bot.command("ask", json!([])).await;
     assert!(is_ephemeral(&missing["data"]));
     assert!(missing["data"]["content"]
         .as_str()
@@ -888,12 +864,7 @@ async fn reindex_picks_up_added_changed_and_removed_documents() {
         .unwrap()
         .starts_with("Kibo"));
     let soho = bot
-        .interact(command(
-            next_id(),
-            "source",
-            json!([string_option("document", "soho")]),
-            &Sender::member(ASKER),
-        ))
+        .command("source", json!([string_option("document", "soho")]))
         .await;
     assert!(
         soho["data"]["content"]
