@@ -96,6 +96,15 @@ fn titles_come_from_front_matter_first_line_or_heading() {
 }
 
 #[test]
+fn a_word_asked_more_often_weighs_more() {
+    let engine = Fixture::new().engine();
+    // Each word occurs once in the fixture, in a different document.
+    let top = |question: &str| engine.search(question, 0, 1)[0].doc_id.clone();
+    assert_eq!(top("handshake cubesats cubesats"), "iss/kibo");
+    assert_eq!(top("handshake handshake cubesats"), "apollo-soyuz");
+}
+
+#[test]
 fn at_most_two_passages_of_one_document_among_top_results() {
     let engine = Fixture::new().engine();
     // Only the Kibo document says "Kibo", and it has more passages than the cap; when
