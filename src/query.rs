@@ -238,7 +238,7 @@ pub fn build_query(
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     let weighted_fields = [
         (fields.title, weights.title),
-        (fields.section, weights.section),
+        (fields.heading, weights.section),
         (fields.body, weights.body),
     ];
     for (text, &count) in terms.terms.iter().zip(&terms.counts) {
@@ -298,7 +298,7 @@ pub const MAX_SPELLINGS: usize = 3;
 /// Whether no title, section or body of the index contains `text`. Bodies first: a
 /// known word is almost always in one, so one dictionary lookup usually decides.
 pub fn is_unknown(searcher: &Searcher, fields: Fields, text: &str) -> bool {
-    [fields.body, fields.section, fields.title]
+    [fields.body, fields.heading, fields.title]
         .iter()
         .all(|field| {
             searcher
