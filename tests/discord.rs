@@ -286,7 +286,7 @@ async fn slow_answers_are_deferred_then_edited() {
     // A zero deferral threshold takes the deferred path for every answer.
     let bot = start(&bundled_corpus(), |c| c.discord.defer_after_ms = 0).await;
     let interaction = ask(
-        "What did ESA contribute to the Orion spacecraft?",
+        "Who builds the service module of Orion?",
         None,
         &Sender::member(ASKER),
     );

@@ -26,8 +26,8 @@ fn bundled_questions_keep_their_floors() {
         report.unanswerable >= 15,
         "too few off-topic questions\n{shown}"
     );
-    assert!(report.hit_at_1_rate() >= 0.84, "hit@1 fell\n{shown}");
-    assert!(report.hit_at_3_rate() >= 0.97, "hit@3 fell\n{shown}");
+    assert!(report.hit_at_1_rate() >= 0.86, "hit@1 fell\n{shown}");
+    assert!(report.hit_at_3_rate() >= 0.98, "hit@3 fell\n{shown}");
     assert!(
         report.abstention_rate() >= 0.90,
         "off-topic answered\n{shown}"
