@@ -41,6 +41,9 @@ pub enum IndexError {
     /// There is no built index in this folder yet.
     #[error("no index has been built in {0} yet")]
     Missing(PathBuf),
+    /// The index was written by a version of the program with another schema or analyzer.
+    #[error("the index in {path} has format {found}, this version reads format {INDEX_FORMAT}; rebuild it with `spacecollab index`")]
+    OtherFormat { path: PathBuf, found: u32 },
     /// A file of the index folder could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -203,14 +206,6 @@ fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
     if !folder.is_dir() {
         return Err(IndexError::Missing(root.to_path_buf()));
     }
-    let index = Index::open_in_dir(&folder)?;
-    index.tokenizers().register(ANALYZER, english_analyzer());
-    let fields = Fields::from_schema(&index.schema())?;
-    // Generations never change once committed, so the reader never needs reloading.
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()?;
     let manifest_path = folder.join(MANIFEST_FILE);
     let manifest_text =
         std::fs::read_to_string(&manifest_path).map_err(io_error(&manifest_path))?;
@@ -219,6 +214,21 @@ fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
             path: manifest_path.clone(),
             message: e.to_string(),
         })?;
+    // Checked before tantivy opens it: another format's schema may lack our fields.
+    if manifest.format != INDEX_FORMAT {
+        return Err(IndexError::OtherFormat {
+            path: root.to_path_buf(),
+            found: manifest.format,
+        });
+    }
+    let index = Index::open_in_dir(&folder)?;
+    index.tokenizers().register(ANALYZER, english_analyzer());
+    let fields = Fields::from_schema(&index.schema())?;
+    // Generations never change once committed, so the reader never needs reloading.
+    let reader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?;
     let synonyms_path = folder.join(SYNONYMS_COPY);
     let synonyms = match std::fs::read_to_string(&synonyms_path) {
         Ok(text) => serde_json::from_str(&text).map_err(|e| IndexError::Manifest {
@@ -256,13 +266,8 @@ pub fn build(
 ) -> Result<BuildReport, IndexError> {
     let started = Instant::now();
     std::fs::create_dir_all(root).map_err(io_error(root))?;
-    let previous = if full {
-        None
-    } else {
-        open_current(root)
-            .ok()
-            .filter(|g| g.manifest.format == INDEX_FORMAT)
-    };
+    // An index of another format fails to open, so it is rebuilt in full.
+    let previous = if full { None } else { open_current(root).ok() };
     let name = new_generation_name(root);
     let folder = root.join(&name);
 

@@ -250,12 +250,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// a new user's first question just works.
 fn open_or_build(config: &Config) -> anyhow::Result<Engine> {
     match Engine::open(&config.index_path, config.answer) {
-        Err(IndexError::Missing(_)) => {
-            eprintln!(
-                "No index yet in {}; building it from {}.",
-                config.index_path.display(),
-                config.corpus_path.display()
-            );
+        Err(missing @ (IndexError::Missing(_) | IndexError::OtherFormat { .. })) => {
+            let why = match missing {
+                IndexError::OtherFormat { found, .. } => {
+                    format!(
+                        "The index in {} was written by another version (format {found})",
+                        config.index_path.display()
+                    )
+                }
+                _ => format!("No index yet in {}", config.index_path.display()),
+            };
+            eprintln!("{why}; building it from {}.", config.corpus_path.display());
             rebuild(config, false)?;
             Engine::open(&config.index_path, config.answer).with_context(|| {
                 format!("cannot open the index in {}", config.index_path.display())

@@ -172,6 +172,31 @@ fn the_first_ask_builds_the_missing_index() {
 }
 
 #[test]
+fn an_index_of_another_format_is_rebuilt_by_the_next_ask() {
+    let fixture = Fixture::new();
+    fixture.build();
+    // Make the generation in service look as if an older version had written it.
+    let current = std::fs::read_to_string(fixture.index.join("CURRENT")).unwrap();
+    let manifest_path = fixture.index.join(current.trim()).join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["format"] = 1.into();
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+
+    let (question, expected) = RANKED_QUESTIONS[0];
+    let output = run(&fixture, &["ask", "--json", question])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "written by another version (format 1)",
+        ))
+        .get_output()
+        .clone();
+    let answer: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    assert_eq!(answer["passages"][0]["doc_id"], *expected);
+}
+
+#[test]
 fn nothing_found_exits_zero_and_is_not_answered() {
     let fixture = Fixture::new();
     fixture.build();
