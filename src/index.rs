@@ -392,6 +392,17 @@ fn write_generation(
         progress(done + 1, total_documents);
     }
     writer.commit()?;
+    // Each indexing thread writes its own segment, and every question pays for every
+    // segment (term lookups, one scorer and one top-k per segment): on SciFact, two
+    // segments answered about 1,200 queries a second and one about 2,000, for a merge
+    // of 0.14 s. Only a full build merges; an incremental one leaves the segments it
+    // linked from the previous generation to tantivy's merge policy.
+    if previous.is_none() {
+        let segments = index.searchable_segment_ids()?;
+        if segments.len() > 1 {
+            writer.merge(&segments).wait()?;
+        }
+    }
     writer.wait_merging_threads()?;
 
     manifest.built_at = SystemTime::now()

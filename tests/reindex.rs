@@ -274,3 +274,21 @@ fn a_killed_index_command_leaves_the_old_or_the_new_index() {
         saw.0, saw.1
     );
 }
+
+#[test]
+fn a_full_build_on_several_threads_leaves_one_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (corpus, index) = (dir.path().join("corpus"), dir.path().join("index"));
+    write_corpus(&corpus, 400);
+    reindex::rebuild(&corpus, &index, 2, |_| {}).unwrap();
+    let engine = Engine::open(&index, AnswerSettings::default()).unwrap();
+    let segments = engine
+        .snapshot()
+        .generation
+        .reader
+        .searcher()
+        .segment_readers()
+        .len();
+    assert_eq!(segments, 1);
+    assert_eq!(passages(&index), 400);
+}
