@@ -247,18 +247,32 @@ pub fn build_query(
         return None;
     }
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    // The same words searched in every field, each field with its weight.
-    let in_fields = |tokens: &[String], factor: f32| -> (Occur, Box<dyn Query>) {
-        let per_field = [
+    // The same words searched in each field that has them all, with the field's weight.
+    // Fields without them are left out: they cannot score, and each clause costs a
+    // scorer per segment (a disjunction of several costs a 32 KB buffer).
+    let in_fields = |tokens: &[String], factor: f32| -> Option<Box<dyn Query>> {
+        let mut per_field: Vec<Box<dyn Query>> = [
             (fields.title, weights.title),
             (fields.heading, weights.section),
             (fields.body, weights.body),
         ]
         .into_iter()
+        .filter(|(field, _)| tokens.iter().all(|t| occurs(searcher, *field, t)))
         .map(|(field, weight)| boosted(phrase_or_term(field, tokens), weight * factor))
         .collect();
-        let best_field = DisjunctionMaxQuery::with_tie_breaker(per_field, weights.tie_breaker);
-        (Occur::Should, Box::new(best_field))
+        match per_field.len() {
+            0 => None,
+            1 => per_field.pop(),
+            _ => Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                per_field,
+                weights.tie_breaker,
+            ))),
+        }
+    };
+    let mut should = |query: Option<Box<dyn Query>>| {
+        if let Some(query) = query {
+            clauses.push((Occur::Should, query));
+        }
     };
     for (text, &count) in terms.terms.iter().zip(&terms.counts) {
         // A word asked twice counts twice, as if its clause were repeated: long
@@ -266,8 +280,10 @@ pub fn build_query(
         // ArguAna nDCG@10 went from 0.450 to 0.489 (1 + ln(count): 0.486; square
         // root: 0.481); SciFact, SQuAD and the bundled questions did not move.
         let asked = count.max(1) as f32;
-        clauses.push(in_fields(std::slice::from_ref(text), asked));
-        if weights.fuzzy <= 0.0 || !is_unknown(searcher, fields, text) {
+        let exact = in_fields(std::slice::from_ref(text), asked);
+        let unknown = exact.is_none();
+        should(exact);
+        if weights.fuzzy <= 0.0 || !unknown {
             continue;
         }
         // Only words the index has never seen get typo tolerance, and their close
@@ -275,11 +291,12 @@ pub fn build_query(
         // rare close spelling from a common one, and no fuzzy match can outrank an
         // exact one.
         for close in spellings(text) {
-            clauses.push(in_fields(&[close], weights.fuzzy));
+            should(in_fields(&[close], weights.fuzzy));
         }
     }
     if weights.proximity > 0.0 {
-        for (first, second) in &terms.pairs {
+        let in_body = |t: &String| occurs(searcher, fields.body, t);
+        for (first, second) in terms.pairs.iter().filter(|(a, b)| in_body(a) && in_body(b)) {
             let phrase = PhraseQuery::new_with_offset_and_slop(
                 vec![
                     (0, Term::from_field_text(fields.body, first)),
@@ -287,17 +304,24 @@ pub fn build_query(
                 ],
                 2,
             );
-            clauses.push((Occur::Should, boosted(Box::new(phrase), weights.proximity)));
+            should(Some(boosted(Box::new(phrase), weights.proximity)));
         }
     }
     for alternative in &terms.alternatives {
-        clauses.push(in_fields(alternative, weights.synonym));
+        should(in_fields(alternative, weights.synonym));
     }
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
 /// Close spellings tried for one unknown word.
 pub const MAX_SPELLINGS: usize = 3;
+
+/// Whether some passage has `text` in `field`.
+fn occurs(searcher: &Searcher, field: Field, text: &str) -> bool {
+    searcher
+        .doc_freq(&Term::from_field_text(field, text))
+        .is_ok_and(|n| n > 0)
+}
 
 /// Whether no title, section or body of the index contains `text`. Bodies first: a
 /// known word is almost always in one, so one dictionary lookup usually decides.

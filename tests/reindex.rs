@@ -276,19 +276,19 @@ fn a_killed_index_command_leaves_the_old_or_the_new_index() {
 }
 
 #[test]
-fn a_full_build_on_several_threads_leaves_one_segment() {
+fn builds_of_a_small_index_leave_one_segment() {
     let dir = tempfile::tempdir().unwrap();
     let (corpus, index) = (dir.path().join("corpus"), dir.path().join("index"));
+    let segments = |index: &Path| {
+        let engine = Engine::open(index, AnswerSettings::default()).unwrap();
+        let searcher = engine.snapshot().generation.reader.searcher();
+        searcher.segment_readers().len()
+    };
     write_corpus(&corpus, 400);
     reindex::rebuild(&corpus, &index, 2, |_| {}).unwrap();
-    let engine = Engine::open(&index, AnswerSettings::default()).unwrap();
-    let segments = engine
-        .snapshot()
-        .generation
-        .reader
-        .searcher()
-        .segment_readers()
-        .len();
-    assert_eq!(segments, 1);
-    assert_eq!(passages(&index), 400);
+    assert_eq!(segments(&index), 1, "a full build on two threads");
+    write_corpus(&corpus, 420);
+    reindex::update(&corpus, &index, 1, |_| {}).unwrap();
+    assert_eq!(segments(&index), 1, "an incremental build");
+    assert_eq!(passages(&index), 420);
 }
