@@ -126,6 +126,7 @@ fn main() {
             let id = send(question);
             fake.callback(id).await;
         }
+        let mut expected = fake.requests().len();
         // The handler logs after its callback is acknowledged: let the last one land.
         tokio::time::sleep(Duration::from_millis(100)).await;
         let warmed = fake.latencies().len();
@@ -133,10 +134,15 @@ fn main() {
 
         let started = Instant::now();
         for round in 0..ROUNDS {
-            let ids: Vec<u64> = (0..IN_FLIGHT).map(|i| send(QUESTIONS[(round + i) % QUESTIONS.len()])).collect();
-            for id in ids {
-                fake.callback(id).await;
+            for i in 0..IN_FLIGHT {
+                send(QUESTIONS[(round + i) % QUESTIONS.len()]);
             }
+            // One callback each (answers come in time, so nothing is deferred and edited).
+            expected += IN_FLIGHT;
+            assert!(
+                fake.wait_for_requests(expected, Duration::from_secs(20)).await,
+                "round {round}: callbacks missing"
+            );
         }
         let elapsed = started.elapsed();
         let mut latencies: Vec<Duration> = fake.latencies().into_iter().skip(warmed).collect();

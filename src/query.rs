@@ -124,6 +124,9 @@ pub fn analyze_with_offsets(analyzer: &TextAnalyzer, text: &str) -> Vec<(String,
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzedSynonyms {
     groups: Vec<Vec<Vec<String>>>,
+    /// First term of a member → the groups that have such a member, so that a question
+    /// only looks at the groups its words can start.
+    groups_by_first_term: HashMap<String, Vec<usize>>,
 }
 
 impl AnalyzedSynonyms {
@@ -139,8 +142,20 @@ impl AnalyzedSynonyms {
                     .collect::<Vec<_>>()
             })
             .filter(|group| group.len() >= 2)
-            .collect();
-        AnalyzedSynonyms { groups }
+            .collect::<Vec<_>>();
+        let mut groups_by_first_term: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, group) in groups.iter().enumerate() {
+            for member in group {
+                let indices = groups_by_first_term.entry(member[0].clone()).or_default();
+                if indices.last() != Some(&index) {
+                    indices.push(index);
+                }
+            }
+        }
+        AnalyzedSynonyms {
+            groups,
+            groups_by_first_term,
+        }
     }
 
     /// Phrasings from groups that have a member in `tokens`, other than that member.
@@ -148,8 +163,16 @@ impl AnalyzedSynonyms {
     /// "Apollo-Soyuz") is left out: it names nothing new, and searching for it only
     /// favours passages that spell the name out over the one that answers.
     fn alternatives(&self, tokens: &[String]) -> Vec<Vec<String>> {
+        let mut candidates: Vec<usize> = tokens
+            .iter()
+            .filter_map(|token| self.groups_by_first_term.get(token))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut alternatives = Vec::new();
-        for group in &self.groups {
+        for group in candidates.into_iter().map(|index| &self.groups[index]) {
             let present = group.iter().position(|member| contains_run(tokens, member));
             if let Some(found) = present {
                 for (i, member) in group.iter().enumerate() {

@@ -15,7 +15,6 @@ use serenity::builder::{
     CreateEmbedFooter, CreateInteractionResponse, CreateInteractionResponseMessage,
     EditInteractionResponse,
 };
-use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use super::commands::{self, bool_option, string_option};
@@ -39,10 +38,6 @@ pub struct Bot {
     reindexer: Arc<Reindexer>,
     /// Answers slower than this are deferred first, well inside Discord's 3-second deadline.
     defer_after: Duration,
-    /// One permit per core for engine work. A burst of questions then queues here instead
-    /// of starting a blocking thread each: the same throughput with fewer thread switches,
-    /// and the few threads that do the work keep their caches warm.
-    engine_slots: Arc<Semaphore>,
 }
 
 impl Bot {
@@ -53,28 +48,24 @@ impl Bot {
             config,
             sessions: Sessions::default(),
             reindexer,
-            engine_slots: Arc::new(Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            )),
         }
     }
 
-    /// Runs `job` on the engine off the async runtime, once an engine slot is free.
+    /// Runs `job` on the engine in a task of its own, so that the caller can defer its
+    /// reply while the task waits or runs.
+    ///
+    /// The job runs on a runtime worker, not in `spawn_blocking`: an answer takes a
+    /// fraction of a millisecond on the bundled corpus (a few on 50,000 passages), less
+    /// than handing it to a blocking thread and back costs under load (with 50
+    /// interactions in flight, 2,000–2,300 interactions/s through `spawn_blocking`,
+    /// 2,700–3,400 without). At most one job per worker runs at a time; limiting them
+    /// further with a semaphore made no measurable difference.
     fn on_engine<T: Send + 'static>(
         &self,
         job: impl FnOnce(&Engine) -> T + Send + 'static,
-    ) -> JoinHandle<anyhow::Result<T>> {
+    ) -> JoinHandle<T> {
         let engine = Arc::clone(&self.engine);
-        let slots = Arc::clone(&self.engine_slots);
-        tokio::spawn(async move {
-            let permit = slots.acquire_owned().await?;
-            let done = tokio::task::spawn_blocking(move || {
-                let _permit = permit;
-                job(&engine)
-            })
-            .await?;
-            Ok(done)
-        })
+        tokio::spawn(async move { job(&engine) })
     }
 }
 
@@ -283,7 +274,7 @@ impl Bot {
         let mut work = self.on_engine(move |engine| {
             let answer = engine.ask(&asked, None);
             // What was searched is only shown when nothing was found.
-            let searched = if answer.answered {
+            let searched: Vec<String> = if answer.answered {
                 Vec::new()
             } else {
                 engine.snapshot().terms(&asked).terms
@@ -305,7 +296,7 @@ impl Bot {
         };
         match in_time {
             Ok(done) => {
-                let (answer, searched) = done??;
+                let (answer, searched) = done?;
                 self.reply(
                     ctx,
                     command,
@@ -320,7 +311,7 @@ impl Bot {
                         .allowed_mentions(CreateAllowedMentions::new()),
                 );
                 command.create_response(&ctx.http, defer).await?;
-                let message = match work.await.map_err(anyhow::Error::from).and_then(|r| r) {
+                let message = match work.await {
                     Ok((answer, searched)) => {
                         render::ask_message(&answer, &searched, session, ephemeral)
                     }
@@ -345,7 +336,7 @@ impl Bot {
         let query_owned = query.to_string();
         let hits = self
             .on_engine(move |engine| engine.search(&query_owned, 0, MAX_SEARCH_RESULTS))
-            .await??;
+            .await?;
         Ok(render::search_page(query, &hits, page, session, ephemeral))
     }
 

@@ -160,6 +160,22 @@ impl FakeDiscord {
         }
     }
 
+    /// Waits until at least `count` REST requests have been recorded; false on timeout.
+    /// Cheaper than [`FakeDiscord::wait_for`] when only the number matters (benchmarks).
+    pub async fn wait_for_requests(&self, count: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let notified = self.shared.recorded.notified();
+            if self.shared.requests.lock().unwrap().len() >= count {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+                return self.shared.requests.lock().unwrap().len() >= count;
+            }
+        }
+    }
+
     /// Waits for the interaction callback of interaction `id`.
     pub async fn callback(&self, id: u64) -> Value {
         let path = format!("/api/v10/interactions/{id}/");
