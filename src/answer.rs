@@ -205,6 +205,12 @@ impl Snapshot {
         found
     }
 
+    /// The close spellings already found for `stem`, if it was searched as unknown.
+    fn spellings_found(&self, stem: &str) -> Vec<String> {
+        let memo = self.spellings.lock().unwrap_or_else(|p| p.into_inner());
+        memo.get(stem).cloned().unwrap_or_default()
+    }
+
     /// The document id of the passage at `address` (empty if it cannot be read).
     fn doc_id(&self, address: DocAddress) -> Arc<str> {
         self.doc_ids
@@ -284,10 +290,12 @@ impl Engine {
         let (answered, best_sentence) = match passages.first() {
             Some(top) => {
                 let weights = term_weights(&snapshot, &terms);
+                let forms = term_forms(&snapshot, &terms);
                 let body = query::analyze_with_offsets(&snapshot.analyzer.0, &top.text);
                 (
-                    coverage(&snapshot, &terms, &weights, top, &body) >= self.settings.min_coverage,
-                    best_sentence(&terms, &weights, &top.text, &body),
+                    coverage(&snapshot, &terms, &forms, &weights, top, &body)
+                        >= self.settings.min_coverage,
+                    best_sentence(&forms, &weights, &top.text, &body),
                 )
             }
             None => (false, None),
@@ -534,12 +542,31 @@ fn term_weights(snapshot: &Snapshot, terms: &Terms) -> Vec<f32> {
         .collect()
 }
 
+/// Share of a question's weight its correctly spelt words must cover before close
+/// spellings of the others count towards an answer.
+const MIN_EXACT_SHARE: f32 = 0.25;
+
+/// Each question term with the close spellings searched in its place: a misspelt word
+/// was found through them, so a passage that has one has the word.
+fn term_forms(snapshot: &Snapshot, terms: &Terms) -> Vec<Vec<String>> {
+    terms
+        .terms
+        .iter()
+        .map(|term| {
+            let mut forms = vec![term.clone()];
+            forms.extend(snapshot.spellings_found(term));
+            forms
+        })
+        .collect()
+}
+
 /// How much of the question's weight (IDF of its terms) the passage contains, 0–1.
 /// BM25 scores are not comparable between questions; this share is. `body` is the
 /// passage text analyzed.
 fn coverage(
     snapshot: &Snapshot,
     terms: &Terms,
+    forms: &[Vec<String>],
     weights: &[f32],
     hit: &Hit,
     body: &[(String, usize)],
@@ -554,17 +581,28 @@ fn coverage(
             .all(|t| passage_terms.contains(t.as_str()))
     });
 
-    let (mut covered, mut total) = (0.0f32, 0.0f32);
-    for (term, idf) in terms.terms.iter().zip(weights) {
+    let (mut exact, mut respelled, mut total) = (0.0f32, 0.0f32, 0.0f32);
+    for (forms, idf) in forms.iter().zip(weights) {
         total += idf;
-        if passage_terms.contains(term.as_str()) {
-            covered += idf;
+        if passage_terms.contains(forms[0].as_str()) {
+            exact += idf;
+        } else if forms[1..]
+            .iter()
+            .any(|form| passage_terms.contains(form.as_str()))
+        {
+            respelled += idf;
         }
     }
     if total <= 0.0 {
         return 0.0;
     }
-    let share = covered / total;
+    // Close spellings may complete what the words spelt right began, never carry a
+    // question alone: "bake bread" has close spellings ("break") in any corpus.
+    let share = if exact >= total * MIN_EXACT_SHARE {
+        (exact + respelled) / total
+    } else {
+        exact / total
+    };
     // A synonym found in the passage stands in for the word it replaces.
     if alternatives_present {
         (share + 1.0 / terms.terms.len() as f32).min(1.0)
@@ -577,7 +615,7 @@ fn coverage(
 /// sentence on ties, none when no sentence holds any question word. `body` is `text`
 /// analyzed, with each term's byte offset.
 fn best_sentence(
-    terms: &Terms,
+    forms: &[Vec<String>],
     weights: &[f32],
     text: &str,
     body: &[(String, usize)],
@@ -593,11 +631,10 @@ fn best_sentence(
                 .filter(|(_, offset)| span.contains(offset))
                 .map(|(term, _)| term.as_str())
                 .collect();
-            let weight: f32 = terms
-                .terms
+            let weight: f32 = forms
                 .iter()
                 .zip(weights)
-                .filter(|(term, _)| present.contains(&term[..]))
+                .filter(|(forms, _)| forms.iter().any(|form| present.contains(form.as_str())))
                 .map(|(_, idf)| idf)
                 .sum();
             if weight > 0.0 && best.is_none_or(|(top, _)| weight > top) {

@@ -63,6 +63,13 @@ pub fn render_hit(out: &mut String, rank: usize, hit: &Hit, color: bool) {
 /// Renders an answer, or a helpful "nothing found" with what was searched.
 pub fn render_answer(answer: &Answer, searched_terms: &[String], color: bool) -> String {
     let mut out = String::new();
+    if let Some(suggestion) = &answer.suggestion {
+        let _ = writeln!(
+            out,
+            "Did you mean: {}?",
+            suggestion.trim_end_matches(['?', ' '])
+        );
+    }
     if !answer.answered {
         let _ = writeln!(out, "No passage in the corpus answers that question well.");
         if searched_terms.is_empty() {
@@ -78,6 +85,9 @@ pub fn render_answer(answer: &Answer, searched_terms: &[String], color: bool) ->
             );
         }
         return out;
+    }
+    if let Some(sentence) = &answer.best_sentence {
+        let _ = writeln!(out, "Answer: {sentence}\n");
     }
     for (i, hit) in answer.passages.iter().enumerate() {
         if i > 0 {

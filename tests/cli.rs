@@ -85,8 +85,10 @@ fn ask_prints_the_best_passages_as_text() {
     run(&fixture, &["ask", question])
         .assert()
         .success()
-        .stdout(predicate::str::starts_with(
-            "1. Kibo, the Japanese Experiment Module",
+        // The best sentence first, then the passages.
+        .stdout(predicate::str::starts_with("Answer: "))
+        .stdout(predicate::str::contains(
+            "\n1. Kibo, the Japanese Experiment Module",
         ))
         .stdout(predicate::str::contains(
             "Source: https://www.example.org/jaxa/kibo",

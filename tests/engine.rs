@@ -96,6 +96,18 @@ fn titles_come_from_front_matter_first_line_or_heading() {
 }
 
 #[test]
+fn a_misspelt_word_is_found_counted_and_respelled() {
+    let engine = Fixture::new().engine();
+    let answer = engine.ask("Who designed the Kibbo robotic arm?", None);
+    assert!(answer.answered, "{answer:?}");
+    assert_eq!(answer.passages[0].doc_id, "iss/kibo");
+    let suggestion = answer.suggestion.as_deref().unwrap_or_default();
+    assert!(suggestion.contains("Kibo robotic"), "{suggestion}");
+    let best = answer.best_sentence.as_deref().unwrap_or_default();
+    assert!(best.contains("Kibo"), "{best}");
+}
+
+#[test]
 fn a_word_asked_more_often_weighs_more() {
     let engine = Fixture::new().engine();
     // Each word occurs once in the fixture, in a different document.

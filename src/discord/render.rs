@@ -189,8 +189,24 @@ pub fn page_id(session: u64, page: usize) -> String {
 /// from other documents, and a "More results" button. `session` names the search the
 /// button continues.
 pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral: bool) -> Message {
+    // The suggestion is the user's question with words respelled: user text.
+    let did_you_mean = answer
+        .suggestion
+        .as_deref()
+        .map(|s| {
+            format!(
+                "Did you mean “{}”? ",
+                escape_user_text(s.trim_end_matches(['?', ' ']))
+            )
+        })
+        .unwrap_or_default();
     if !answer.answered || answer.passages.is_empty() {
-        return no_answer_message(&answer.question, searched, ephemeral);
+        let mut message = no_answer_message(&answer.question, searched, ephemeral);
+        message.content = truncate(
+            &format!("{did_you_mean}{}", message.content),
+            limits::CONTENT,
+        );
+        return message;
     }
     let top = &answer.passages[0];
     let mut embeds = vec![hit_embed(top, &top.snippet)];
@@ -203,8 +219,23 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
         embeds.push(hit_embed(hit, &hit.snippet));
     }
     fit_embeds(&mut embeds);
+    // The sentence of the top passage that best answers, marked above the passages.
+    let best = answer
+        .best_sentence
+        .as_deref()
+        .map(|sentence| {
+            let one_line = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
+            format!(
+                "\n**A:** {}",
+                escape_markdown(&neutralize_mentions(&one_line))
+            )
+        })
+        .unwrap_or_default();
     let content = truncate(
-        &format!("**Q:** {}", escape_user_text(&answer.question)),
+        &format!(
+            "{did_you_mean}**Q:** {}{best}",
+            escape_user_text(&answer.question)
+        ),
         limits::CONTENT,
     );
     Message {
@@ -611,6 +642,31 @@ mod tests {
         assert!(message.embeds[0].footer.contains("https://example.org/a"));
         assert_eq!(message.buttons[0].custom_id, "more:7");
         assert!(!message.content.contains("@everyone"));
+    }
+
+    #[test]
+    fn the_best_sentence_and_a_respelling_are_shown_escaped() {
+        let mut answered = answer(vec![hit("a", "one")]);
+        answered.best_sentence = Some("Japan *built* Kibo,\nwith @here watching.".to_string());
+        answered.suggestion = Some("Who built **Kibo**? @everyone".to_string());
+        let content = ask_message(&answered, &[], 7, false).content;
+        assert!(
+            content.contains("**A:** Japan \\*built\\* Kibo, with"),
+            "{content}"
+        );
+        assert!(
+            content.starts_with("Did you mean “Who built \\*\\*Kibo"),
+            "{content}"
+        );
+        assert!(
+            !content.contains("@here") && !content.contains("@everyone"),
+            "{content}"
+        );
+
+        answered.answered = false;
+        let declined = ask_message(&answered, &["kibbo".to_string()], 7, false).content;
+        assert!(declined.starts_with("Did you mean"), "{declined}");
+        assert!(!declined.contains("**A:**"), "{declined}");
     }
 
     #[test]
