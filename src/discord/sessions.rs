@@ -1,7 +1,7 @@
 //! Remembers recent searches so that "More results" and ◀ ▶ buttons can continue them:
 //! a button's `custom_id` holds only a session number, never the user's text.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -24,8 +24,9 @@ pub struct Session {
 #[derive(Debug)]
 pub struct Sessions {
     next: AtomicU64,
+    /// Keyed by session number, which grows with time, so the first entry is the oldest.
     /// A std mutex: held only for a map lookup or insert, never across `.await`.
-    entries: Mutex<HashMap<u64, (Instant, Session)>>,
+    entries: Mutex<BTreeMap<u64, (Instant, Session)>>,
 }
 
 impl Default for Sessions {
@@ -36,7 +37,7 @@ impl Default for Sessions {
             .map_or(1, |d| d.as_micros() as u64);
         Sessions {
             next: AtomicU64::new(seed),
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(BTreeMap::new()),
         }
     }
 }
@@ -47,14 +48,15 @@ impl Sessions {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        entries.retain(|_, (created, _)| now.duration_since(*created) < TIME_TO_LIVE);
-        if entries.len() >= CAPACITY {
-            if let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, (created, _))| *created)
-                .map(|(id, _)| *id)
-            {
-                entries.remove(&oldest);
+        // Only the oldest entries can have expired or be over capacity: each insert
+        // looks at as few entries as it removes, plus one (it used to scan them all).
+        loop {
+            let full = entries.len() >= CAPACITY;
+            match entries.first_entry() {
+                Some(oldest) if full || now.duration_since(oldest.get().0) >= TIME_TO_LIVE => {
+                    oldest.remove();
+                }
+                _ => break,
             }
         }
         entries.insert(id, (now, session));
@@ -86,5 +88,23 @@ mod tests {
         let id = sessions.insert(session.clone());
         assert_eq!(sessions.get(id), Some(session));
         assert_eq!(sessions.get(id + 1), None);
+    }
+
+    #[test]
+    fn the_oldest_sessions_go_first_when_full() {
+        let sessions = Sessions::default();
+        let session = |n: usize| Session {
+            query: format!("query {n}"),
+            user_id: 5,
+            ephemeral: false,
+        };
+        let ids: Vec<u64> = (0..CAPACITY + 2)
+            .map(|n| sessions.insert(session(n)))
+            .collect();
+        assert_eq!(sessions.get(ids[0]), None);
+        assert_eq!(sessions.get(ids[1]), None);
+        assert_eq!(sessions.get(ids[2]), Some(session(2)));
+        assert_eq!(sessions.get(ids[CAPACITY + 1]), Some(session(CAPACITY + 1)));
+        assert_eq!(sessions.entries.lock().unwrap().len(), CAPACITY);
     }
 }
