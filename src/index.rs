@@ -425,18 +425,23 @@ fn add_document(
 ) -> Result<usize, IndexError> {
     let passages = document.passages();
     let mut analyzer = english_analyzer();
-    let title_terms: HashSet<String> = analyze(&analyzer, &document.title).into_iter().collect();
+    // Most documents of the public sets have no headings: no title to analyze for them.
+    let mut title_terms: Option<HashSet<String>> = None;
     for passage in &passages {
-        let heading = heading_terms(&mut analyzer, &title_terms, &passage.section);
         let mut entry: TantivyDocument = doc!(
             fields.doc_id => passage.doc_id.as_str(),
             fields.title => passage.title.as_str(),
-            fields.section => passage.section.as_str(),
-            fields.heading => heading,
             fields.body => passage.text.as_str(),
             fields.source => passage.source.as_str(),
             fields.position => passage.position as u64,
         );
+        if !passage.section.is_empty() {
+            let title_terms = title_terms
+                .get_or_insert_with(|| analyze(&analyzer, &document.title).into_iter().collect());
+            let heading = heading_terms(&mut analyzer, title_terms, &passage.section);
+            entry.add_text(fields.section, &passage.section);
+            entry.add_text(fields.heading, heading);
+        }
         for tag in &passage.tags {
             entry.add_facet(fields.tags, Facet::from_path([tag.as_str()]));
         }
