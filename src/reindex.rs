@@ -16,6 +16,9 @@ use crate::index::{self, IndexError};
 
 /// File in the index folder that is locked while a reindex runs and says who runs it.
 const LOCK_FILE: &str = "reindex.lock";
+/// How often, and how far apart, a busy reindex lock is tried again before giving up.
+const LOCK_ATTEMPTS: u32 = 5;
+const LOCK_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Why a reindex could not complete. Bad corpus files are not failures: they are
 /// skipped and listed in the [`Report`].
@@ -160,7 +163,21 @@ impl Reindexer {
             })?;
         // The OS releases this lock when its holder exits, even by a crash, so a stale
         // lock file never blocks the next reindex.
-        match file.try_lock() {
+        let mut attempt = 0;
+        let locked = loop {
+            match file.try_lock() {
+                // A lock released a moment ago can still be held for a moment: a child
+                // process being started by another thread keeps a copy of every open
+                // file until it runs its program. Seen in the tests, which start the
+                // binary while other tests reindex; a real reindex holds it for longer.
+                Err(std::fs::TryLockError::WouldBlock) if attempt < LOCK_ATTEMPTS => {
+                    attempt += 1;
+                    std::thread::sleep(LOCK_RETRY_PAUSE);
+                }
+                other => break other,
+            }
+        };
+        match locked {
             Ok(()) => {
                 let mut ticket = Ticket {
                     file,
