@@ -111,8 +111,12 @@ pub fn neutralize_mentions(text: &str) -> String {
 
 /// Escapes user text echoed back: no formatting, links, mentions or line breaks.
 pub fn escape_user_text(text: &str) -> String {
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    neutralize_mentions(&escape_markdown(&one_line)).replace("://", ":\u{200B}//")
+    neutralize_mentions(&escape_markdown(&one_line(text))).replace("://", ":\u{200B}//")
+}
+
+/// `text` with every run of whitespace, line breaks included, made one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A URL Discord accepts for an embed link, if `source` is one.
@@ -224,10 +228,9 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
         .best_sentence
         .as_deref()
         .map(|sentence| {
-            let one_line = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
             format!(
                 "\n**A:** {}",
-                escape_markdown(&neutralize_mentions(&one_line))
+                escape_markdown(&neutralize_mentions(&one_line(sentence)))
             )
         })
         .unwrap_or_default();
