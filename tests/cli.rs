@@ -41,6 +41,11 @@ fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
 }
 
+/// The JSON the command printed.
+fn json_of<T: serde::de::DeserializeOwned>(output: &std::process::Output) -> T {
+    serde_json::from_str(&stdout_of(output)).expect("stdout is JSON")
+}
+
 fn non_empty_lines(text: &str) -> Vec<&str> {
     text.lines().filter(|l| !l.trim().is_empty()).collect()
 }
@@ -162,7 +167,7 @@ fn the_first_ask_builds_the_missing_index() {
         )))
         .get_output()
         .clone();
-    let answer: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let answer: serde_json::Value = json_of(&output);
     assert_eq!(answer["passages"][0]["doc_id"], *expected);
     assert!(fixture.index.join("CURRENT").is_file());
 
@@ -194,7 +199,7 @@ fn an_index_of_another_format_is_rebuilt_by_the_next_ask() {
         ))
         .get_output()
         .clone();
-    let answer: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let answer: serde_json::Value = json_of(&output);
     assert_eq!(answer["passages"][0]["doc_id"], *expected);
 }
 
@@ -208,7 +213,7 @@ fn nothing_found_exits_zero_and_is_not_answered() {
         .success()
         .get_output()
         .clone();
-    let answer: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let answer: serde_json::Value = json_of(&output);
     assert_eq!(answer["answered"], false);
     assert_eq!(answer["question"], question);
 
@@ -232,7 +237,7 @@ fn search_lists_matching_passages() {
         .success()
         .get_output()
         .clone();
-    let hits: Vec<serde_json::Value> = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let hits: Vec<serde_json::Value> = json_of(&output);
     assert_eq!(hits.len(), 3);
     assert!(hits.iter().all(|h| h["doc_id"] == "iss/kibo"));
 
@@ -362,7 +367,7 @@ fn bad_corpus_files_are_named_on_stderr_and_the_rest_indexed() {
         .success()
         .get_output()
         .clone();
-    let answer: serde_json::Value = serde_json::from_str(&stdout_of(&output)).unwrap();
+    let answer: serde_json::Value = json_of(&output);
     assert_eq!(answer["passages"][0]["doc_id"], *expected);
 }
 

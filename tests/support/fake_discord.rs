@@ -93,17 +93,10 @@ impl FakeDiscord {
 
     /// Waits until the bot has identified on the gateway and received READY.
     pub async fn wait_ready(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let notified = self.shared.identified.notified();
-            if self.shared.gateway.lock().unwrap().is_some() {
-                return true;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
-                return self.shared.gateway.lock().unwrap().is_some();
-            }
-        }
+        let connected = || self.shared.gateway.lock().unwrap().is_some().then_some(());
+        wait_until(&self.shared.identified, timeout, connected)
+            .await
+            .is_some()
     }
 
     /// Sends INTERACTION_CREATE over the gateway.
@@ -138,7 +131,6 @@ impl FakeDiscord {
         timeout: Duration,
         wanted: impl Fn(&Request) -> bool,
     ) -> Option<Request> {
-        let deadline = Instant::now() + timeout;
         let find = || {
             self.shared
                 .requests
@@ -148,32 +140,16 @@ impl FakeDiscord {
                 .find(|r| wanted(r))
                 .cloned()
         };
-        loop {
-            let notified = self.shared.recorded.notified();
-            if let Some(found) = find() {
-                return Some(found);
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
-                return find();
-            }
-        }
+        wait_until(&self.shared.recorded, timeout, find).await
     }
 
     /// Waits until at least `count` REST requests have been recorded; false on timeout.
     /// Cheaper than [`FakeDiscord::wait_for`] when only the number matters (benchmarks).
     pub async fn wait_for_requests(&self, count: usize, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let notified = self.shared.recorded.notified();
-            if self.shared.requests.lock().unwrap().len() >= count {
-                return true;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
-                return self.shared.requests.lock().unwrap().len() >= count;
-            }
-        }
+        let enough = || (self.shared.requests.lock().unwrap().len() >= count).then_some(());
+        wait_until(&self.shared.recorded, timeout, enough)
+            .await
+            .is_some()
     }
 
     /// Waits for the interaction callback of interaction `id`.
@@ -275,6 +251,27 @@ pub fn message_json(sent: &Value) -> Value {
         "pinned": false, "type": 0, "flags": 0,
         "components": []
     })
+}
+
+/// Checks `ready` each time `changed` is notified, until it gives something or `timeout`
+/// passes (then it is checked a last time).
+async fn wait_until<T>(
+    changed: &Notify,
+    timeout: Duration,
+    ready: impl Fn() -> Option<T>,
+) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        // Registered before the check, so that a change between the two is not missed.
+        let notified = changed.notified();
+        if let Some(found) = ready() {
+            return Some(found);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || tokio::time::timeout(left, notified).await.is_err() {
+            return ready();
+        }
+    }
 }
 
 async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) {
