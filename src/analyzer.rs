@@ -1,25 +1,29 @@
-//! The English analyzer shared by the index and the query side, and the memo that makes
-//! it fast: each thread remembers the term it made of every word it has seen.
+//! The English analyzer shared by the index and the query side, and what makes it fast:
+//! one pass over the text that cuts words and looks each one up in a per-thread memo of
+//! the term it makes.
 
 use std::cell::RefCell;
 
 use rustc_hash::{FxBuildHasher, FxHashMap};
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
-    Stemmer, StopWordFilter, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
+    Token, TokenStream, Tokenizer,
 };
 
-/// The analyzer for titles, sections and bodies: words, lowercased, folded to ASCII,
-/// English stop words dropped, Porter-stemmed. Changing it changes every term in the
-/// index, so bump [`crate::index::INDEX_FORMAT`] with it.
+/// The analyzer for titles, sections and bodies: words (runs of letters and digits, as
+/// tantivy's `SimpleTokenizer` cuts them), words of 40 bytes or more dropped, then
+/// lowercased, folded to ASCII, English stop words dropped, Porter-stemmed, exactly as
+/// tantivy's `RemoveLongFilter`, `LowerCaser`, `AsciiFoldingFilter`, `StopWordFilter`
+/// and `Stemmer` would. Changing it changes every term in the index, so bump
+/// [`crate::index::INDEX_FORMAT`] with it.
 pub fn english_analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(40))
-        .filter(MemoizedNormalizer)
-        .build()
+    TextAnalyzer::from(EnglishTokenizer::default())
 }
 
-/// What [`MemoizedNormalizer`] does to one word, with tantivy's own filters.
+/// Words this long or longer, in bytes, are dropped (tantivy's `RemoveLongFilter::limit(40)`).
+const LONGEST_WORD_BYTES: usize = 40;
+
+/// What the analyzer does to one word, with tantivy's own filters.
 fn word_normalizer() -> TextAnalyzer {
     TextAnalyzer::builder(RawTokenizer::default())
         .filter(LowerCaser)
@@ -39,76 +43,129 @@ thread_local! {
     /// question, and a memo that outlives the clones is what makes it pay on the query
     /// side, where each answer analyzes a few passages. No locks: a thread only ever
     /// reads its own.
-    static MEMO: RefCell<FxHashMap<String, Option<String>>> =
+    static MEMO: RefCell<FxHashMap<Box<str>, Option<Box<str>>>> =
         const { RefCell::new(FxHashMap::with_hasher(FxBuildHasher)) };
 }
 
-/// Lowercasing, ASCII folding, stop-word removal and English stemming of each word, as
-/// tantivy's filters do them, remembered word by word: text repeats its words, and
-/// stemming alone was most of the cost of indexing.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct MemoizedNormalizer;
-
-impl TokenFilter for MemoizedNormalizer {
-    type Tokenizer<T: Tokenizer> = MemoizedNormalizerFilter<T>;
-
-    fn transform<T: Tokenizer>(self, tokenizer: T) -> MemoizedNormalizerFilter<T> {
-        MemoizedNormalizerFilter { inner: tokenizer }
-    }
-}
-
-/// The tokenizer [`MemoizedNormalizer`] wraps around the one before it. Holds nothing
-/// but the tokenizer before it, so cloning the analyzer (once per question, sentence or
+/// Cuts text into words and gives each word's term from the memo, stemming a word only
+/// the first time a thread sees it: text repeats its words, and stemming was most of the
+/// cost of indexing. Cutting and looking up in one pass, straight from the text, saves
+/// copying every word into a token before knowing whether it is a stop word.
+///
+/// Holds nothing but its token, so cloning the analyzer (once per question, sentence or
 /// snippet on the query side) costs one allocation.
-#[derive(Clone)]
-pub struct MemoizedNormalizerFilter<T> {
-    inner: T,
+#[derive(Clone, Default)]
+pub struct EnglishTokenizer {
+    token: Token,
 }
 
-impl<T: Tokenizer> Tokenizer for MemoizedNormalizerFilter<T> {
-    type TokenStream<'a> = MemoizedNormalizerStream<T::TokenStream<'a>>;
+impl Tokenizer for EnglishTokenizer {
+    type TokenStream<'a> = EnglishTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
-        MemoizedNormalizerStream {
-            tail: self.inner.token_stream(text),
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> EnglishTokenStream<'a> {
+        self.token.reset();
+        EnglishTokenStream {
+            text,
+            cursor: 0,
+            token: &mut self.token,
         }
     }
 }
 
-/// Token stream of [`MemoizedNormalizerFilter`].
-pub struct MemoizedNormalizerStream<T> {
-    tail: T,
+/// Token stream of [`EnglishTokenizer`].
+pub struct EnglishTokenStream<'a> {
+    text: &'a str,
+    /// Byte offset where the search for the next word starts.
+    cursor: usize,
+    token: &'a mut Token,
+}
+
+/// Byte range of the first run of letters and digits at or after `from`. Most text is
+/// ASCII, which is checked byte by byte without decoding.
+#[inline]
+fn next_word(text: &str, mut from: usize) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    loop {
+        let &byte = bytes.get(from)?;
+        if byte.is_ascii_alphanumeric() {
+            break;
+        }
+        if byte.is_ascii() {
+            from += 1;
+        } else {
+            let (is_word, width) = decode_word_char(text, from);
+            if is_word {
+                break;
+            }
+            from += width;
+        }
+    }
+    let mut to = from;
+    while let Some(&byte) = bytes.get(to) {
+        if byte.is_ascii_alphanumeric() {
+            to += 1;
+        } else if byte.is_ascii() {
+            break;
+        } else {
+            let (is_word, width) = decode_word_char(text, to);
+            if !is_word {
+                break;
+            }
+            to += width;
+        }
+    }
+    Some((from, to))
+}
+
+/// Whether the non-ASCII character starting at byte `at` is a letter or digit, and its
+/// length in bytes.
+#[cold]
+fn decode_word_char(text: &str, at: usize) -> (bool, usize) {
+    let c = text[at..]
+        .chars()
+        .next()
+        .expect("`at` is a character boundary");
+    (c.is_alphanumeric(), c.len_utf8())
 }
 
 /// The term of a word the memo has not seen, made by tantivy's filters.
-fn normalize(word: &str) -> Option<String> {
+fn normalize(word: &str) -> Option<Box<str>> {
     thread_local! {
         static NORMALIZER: RefCell<TextAnalyzer> = RefCell::new(word_normalizer());
     }
     NORMALIZER.with_borrow_mut(|normalizer| {
         let mut stream = normalizer.token_stream(word);
-        stream.next().map(|token| token.text.clone())
+        stream.next().map(|token| token.text.as_str().into())
     })
 }
 
-impl<T: TokenStream> TokenStream for MemoizedNormalizerStream<T> {
+impl TokenStream for EnglishTokenStream<'_> {
     fn advance(&mut self) -> bool {
         MEMO.with_borrow_mut(|memo| {
-            while self.tail.advance() {
-                let token = self.tail.token_mut();
-                let term = match memo.get(token.text.as_str()) {
+            while let Some((from, to)) = next_word(self.text, self.cursor) {
+                self.cursor = to;
+                // Every word takes a position, dropped ones too, as in tantivy's chain:
+                // a phrase never matches across a stop word.
+                self.token.position = self.token.position.wrapping_add(1);
+                let word = &self.text[from..to];
+                if word.len() >= LONGEST_WORD_BYTES {
+                    continue;
+                }
+                let term = match memo.get(word) {
                     Some(term) => term.as_deref(),
                     None => {
-                        let term = normalize(&token.text);
+                        let term = normalize(word);
                         if memo.len() >= MAX_REMEMBERED_WORDS {
                             memo.clear();
                         }
-                        memo.entry(token.text.clone()).or_insert(term).as_deref()
+                        memo.entry(word.into()).or_insert(term).as_deref()
                     }
                 };
                 if let Some(term) = term {
-                    token.text.clear();
-                    token.text.push_str(term);
+                    self.token.text.clear();
+                    self.token.text.push_str(term);
+                    self.token.offset_from = from;
+                    self.token.offset_to = to;
                     return true;
                 }
             }
@@ -117,31 +174,40 @@ impl<T: TokenStream> TokenStream for MemoizedNormalizerStream<T> {
     }
 
     fn token(&self) -> &Token {
-        self.tail.token()
+        self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        self.tail.token_mut()
+        self.token
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+    use tantivy::tokenizer::{RemoveLongFilter, SimpleTokenizer};
+
     use super::*;
 
-    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize)> {
+    /// Each token as (term, position, byte offsets).
+    fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, usize, usize, usize)> {
         let mut stream = analyzer.token_stream(text);
         let mut out = Vec::new();
         while let Some(token) = stream.next() {
-            out.push((token.text.clone(), token.position, token.offset_from));
+            out.push((
+                token.text.clone(),
+                token.position,
+                token.offset_from,
+                token.offset_to,
+            ));
         }
         out
     }
 
-    /// The chain of tantivy filters the memo stands for.
-    fn unmemoized() -> TextAnalyzer {
+    /// The chain of tantivy's own tokenizer and filters the analyzer stands for.
+    fn tantivys_chain() -> TextAnalyzer {
         TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(RemoveLongFilter::limit(40))
+            .filter(RemoveLongFilter::limit(LONGEST_WORD_BYTES))
             .filter(LowerCaser)
             .filter(AsciiFoldingFilter)
             .filter(StopWordFilter::new(Language::English).unwrap())
@@ -150,19 +216,20 @@ mod tests {
     }
 
     #[test]
-    fn memoized_terms_positions_and_offsets_equal_tantivys_filters() {
+    fn terms_positions_and_offsets_equal_tantivys_chain() {
         let text = "The Running stations DOCKED; the station docks running modules. \
                     Agencies agreed, AGREEING to agreements: Zürich, Ørsted and Ĉapek. \
-                    This is it, and THE end";
-        let mut plain = unmemoized();
-        let mut memoized = english_analyzer();
+                    Pneumonoultramicroscopicsilicovolcanoconiosisxyz is dropped; \
+                    ½ 3rd 東京 x²—naïve; This is it, and THE end";
+        let mut plain = tantivys_chain();
+        let mut ours = english_analyzer();
         // Twice through the same instance: the second pass is served from the memo.
         for _ in 0..2 {
-            assert_eq!(tokens(&mut memoized, text), tokens(&mut plain, text));
+            assert_eq!(tokens(&mut ours, text), tokens(&mut plain, text));
         }
-        let words: Vec<String> = tokens(&mut memoized, "The docking stations")
+        let words: Vec<String> = tokens(&mut ours, "The docking stations")
             .into_iter()
-            .map(|(term, _, _)| term)
+            .map(|(term, ..)| term)
             .collect();
         assert_eq!(words, ["dock", "station"]);
     }
@@ -172,10 +239,19 @@ mod tests {
         let text: String = (0..MAX_REMEMBERED_WORDS + 10)
             .map(|n| format!("w{n}ing "))
             .collect();
-        let mut memoized = english_analyzer();
-        let first = tokens(&mut memoized, &text);
+        let mut ours = english_analyzer();
+        let first = tokens(&mut ours, &text);
         assert_eq!(first.len(), MAX_REMEMBERED_WORDS + 10);
-        assert_eq!(first, tokens(&mut unmemoized(), &text));
-        assert_eq!(tokens(&mut memoized, &text), first);
+        assert_eq!(first, tokens(&mut tantivys_chain(), &text));
+        assert_eq!(tokens(&mut ours, &text), first);
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_analyzes_as_tantivys_chain_does(
+            text in "(\\PC|[ .,;'\\-]|[a-zA-Z]{1,45}|the|and|Éé){0,40}"
+        ) {
+            prop_assert_eq!(tokens(&mut english_analyzer(), &text), tokens(&mut tantivys_chain(), &text));
+        }
     }
 }
