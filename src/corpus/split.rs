@@ -80,7 +80,7 @@ fn is_collapsed(text: &str) -> bool {
         && !text.starts_with(' ')
         && !text.ends_with(' ')
         && !text.contains("  ")
-        && !(non_ascii && text.chars().any(|c| !c.is_ascii() && c.is_whitespace()))
+        && (!non_ascii || !text.chars().any(|c| !c.is_ascii() && c.is_whitespace()))
 }
 
 fn push_word(collapsed: &mut String, word: &str) {
