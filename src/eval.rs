@@ -163,8 +163,8 @@ pub fn scratch_engine(
     let engine = Engine::open(folder.path(), settings)?;
     Ok(ScratchEngine {
         engine,
-        documents: report.documents,
-        passages: report.passages,
+        documents: report.manifest.documents.len(),
+        passages: report.manifest.passages,
         skipped: corpus.skipped.len(),
         index_seconds,
         _folder: folder,

@@ -175,8 +175,8 @@ impl std::fmt::Debug for Generation {
 /// Summary of a build, for people and logs.
 #[derive(Debug, Clone, Default)]
 pub struct BuildReport {
-    pub documents: usize,
-    pub passages: usize,
+    /// What the new generation holds, document by document, with content hashes.
+    pub manifest: Manifest,
     /// Documents whose passages were (re)written.
     pub written: usize,
     /// Documents whose old passages were deleted (changed or removed).
@@ -303,8 +303,7 @@ pub fn build(
     }
     switch_to(root, &name)?;
     Ok(BuildReport {
-        documents: manifest.documents.len(),
-        passages: manifest.passages,
+        manifest,
         written,
         deleted,
         incremental: previous.is_some(),

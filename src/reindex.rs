@@ -253,8 +253,8 @@ impl Reindexer {
         index::remove_stale_generations(&self.index);
 
         let mut report = Report {
-            documents: built.documents,
-            passages: built.passages,
+            documents: built.manifest.documents.len(),
+            passages: built.manifest.passages,
             written: built.written,
             incremental: built.incremental,
             skipped: corpus.skipped,
@@ -271,11 +271,12 @@ impl Reindexer {
             })
             .unwrap_or_default();
         let mut seen = std::collections::HashSet::new();
-        for document in &corpus.documents {
+        // The new manifest's hashes: hashing serializes every document again.
+        for document in &built.manifest.documents {
             seen.insert(document.id.as_str());
             match old.get(document.id.as_str()) {
                 None => report.added.push(document.title.clone()),
-                Some((hash, _)) if *hash != document.content_hash() => {
+                Some((hash, _)) if *hash != document.hash => {
                     report.changed.push(document.title.clone())
                 }
                 Some(_) => {}
