@@ -128,7 +128,8 @@ fn run(root: &Path, data: &Path) -> Result<()> {
     std::fs::create_dir_all(&big)?;
     std::fs::copy(scifact.join("corpus.jsonl"), big.join("scifact.jsonl"))?;
     std::fs::copy(squad.join("corpus.jsonl"), big.join("squad.jsonl"))?;
-    gunzip(&arguana.join("corpus.jsonl.gz"), &big.join("arguana.jsonl"))?;
+    let arguana_corpus = spacecollab::eval::read_text(&arguana.join("corpus.jsonl.gz"))?;
+    std::fs::write(big.join("arguana.jsonl"), arguana_corpus)?;
     let originals = ["scifact", "squad", "arguana"];
     let loaded = spacecollab::corpus::load(&big, |_, _| {})?;
     let passages_per_copy: usize = loaded.documents.iter().map(|d| d.passages().len()).sum();
@@ -263,21 +264,6 @@ fn read_texts(path: &Path, key: &str) -> Result<Vec<String>> {
         }
     }
     Ok(texts)
-}
-
-/// Decompresses with the system's gzip, which keeps the bench free of extra crates.
-fn gunzip(from: &Path, to: &Path) -> Result<()> {
-    let output = std::fs::File::create(to)?;
-    let status = std::process::Command::new("gzip")
-        .arg("-dc")
-        .arg(from)
-        .stdout(output)
-        .status()
-        .map_err(|e| format!("cannot run gzip: {e}"))?;
-    if !status.success() {
-        return Err(format!("gzip -dc {} failed: {status}", from.display()).into());
-    }
-    Ok(())
 }
 
 /// Copies a BEIR JSON Lines file with `suffix` appended to every `_id`, so that the

@@ -444,21 +444,18 @@ fn parse_json_lines(path: &str, text: &str) -> Loaded {
                 continue;
             }
         };
-        // Most records are one paragraph: a line break is looked for with `memchr`
-        // before the paragraph breaks are, which is a slower substring search.
-        let paragraphs: Vec<String> = if record.text.contains('\n') {
-            record
-                .text
-                .split("\n\n")
-                .map(collapse_whitespace)
-                .filter(|p| !p.is_empty())
-                .collect()
+        // Most records are one paragraph: a line break, looked for with `memchr`, is
+        // checked for before the slower substring search for paragraph breaks.
+        let pieces: Vec<&str> = if record.text.contains('\n') {
+            record.text.split("\n\n").collect()
         } else {
-            Some(collapse_whitespace(&record.text))
-                .filter(|p| !p.is_empty())
-                .into_iter()
-                .collect()
+            vec![&record.text]
         };
+        let paragraphs: Vec<String> = pieces
+            .into_iter()
+            .map(collapse_whitespace)
+            .filter(|p| !p.is_empty())
+            .collect();
         let front_matter = FrontMatter {
             title: Some(record.title).filter(|t| !t.trim().is_empty()),
             ..FrontMatter::default()
