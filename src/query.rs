@@ -50,7 +50,7 @@ pub struct Weights {
     pub proximity: f32,
     /// Close spellings of a word that does not occur in the index.
     pub fuzzy: f32,
-    /// Alternative names from the synonyms file.
+    /// Alternative names from the synonyms file, shared among the words of the name.
     pub synonym: f32,
 }
 
@@ -348,11 +348,16 @@ pub fn build_query(
             should(Some(boosted(Box::new(phrase), weights.proximity)));
         }
     }
+    // An alternative names one concept, however many words spell it, but a phrase
+    // scores the sum of its words' rarities: "International Space Station" in a
+    // section heading outscored every other match for "the first module of the ISS".
+    // Divided by its length, the concept counts about once. Bundled questions: hit@1
+    // 63 -> 64 of 74, hit@3 unchanged (weight 1.0 instead of 0.8: 65, but hit@3 -1).
     for alternative in &terms.alternatives {
         should(in_fields(
             holding(alternative),
             alternative,
-            weights.synonym,
+            weights.synonym / alternative.len() as f32,
         ));
     }
     Some(Box::new(BooleanQuery::new(clauses)))

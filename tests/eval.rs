@@ -26,7 +26,7 @@ fn bundled_questions_keep_their_floors() {
         report.unanswerable >= 15,
         "too few off-topic questions\n{shown}"
     );
-    assert!(report.hit_at_1_rate() >= 0.85, "hit@1 fell\n{shown}");
+    assert!(report.hit_at_1_rate() >= 0.86, "hit@1 fell\n{shown}");
     assert!(report.hit_at_3_rate() >= 0.98, "hit@3 fell\n{shown}");
     assert!(
         report.abstention_rate() >= 0.90,
