@@ -130,41 +130,31 @@ pub struct EnglishTokenStream<'a> {
     token: &'a mut Token,
 }
 
-/// Byte range of the first run of letters and digits at or after `from`. Most text is
-/// ASCII, which is checked byte by byte without decoding.
+/// Byte range of the first run of letters and digits at or after `from`.
 #[inline]
-fn next_word(text: &str, mut from: usize) -> Option<(usize, usize)> {
+fn next_word(text: &str, from: usize) -> Option<(usize, usize)> {
+    let start = skip_while(text, from, false);
+    (start < text.len()).then(|| (start, skip_while(text, start, true)))
+}
+
+/// The first byte at or after `at` that starts a character which is a letter or digit
+/// (`letter_or_digit` false) or is not one (true); the end of the text when none does.
+/// Most text is ASCII, which is checked byte by byte without decoding.
+#[inline]
+fn skip_while(text: &str, mut at: usize, letter_or_digit: bool) -> usize {
     let bytes = text.as_bytes();
-    loop {
-        let &byte = bytes.get(from)?;
-        if byte.is_ascii_alphanumeric() {
+    while let Some(&byte) = bytes.get(at) {
+        let (is_word, width) = if byte.is_ascii() {
+            (byte.is_ascii_alphanumeric(), 1)
+        } else {
+            decode_word_char(text, at)
+        };
+        if is_word != letter_or_digit {
             break;
         }
-        if byte.is_ascii() {
-            from += 1;
-        } else {
-            let (is_word, width) = decode_word_char(text, from);
-            if is_word {
-                break;
-            }
-            from += width;
-        }
+        at += width;
     }
-    let mut to = from;
-    while let Some(&byte) = bytes.get(to) {
-        if byte.is_ascii_alphanumeric() {
-            to += 1;
-        } else if byte.is_ascii() {
-            break;
-        } else {
-            let (is_word, width) = decode_word_char(text, to);
-            if !is_word {
-                break;
-            }
-            to += width;
-        }
-    }
-    Some((from, to))
+    at
 }
 
 /// Whether the non-ASCII character starting at byte `at` is a letter or digit, and its
