@@ -238,9 +238,12 @@ fn stock_tantivy(corpus: &Path, folder: &Path) -> Result<Duration> {
     let mut writer: tantivy::IndexWriter = index.writer_with_num_threads(1, 100_000_000)?;
     for line in text.lines().filter(|line| !line.trim().is_empty()) {
         let record: serde_json::Value = serde_json::from_str(line)?;
-        let field = |key: &str| record[key].as_str().unwrap_or_default().to_string();
+        let field = |key: &str| match &record[key] {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
         writer.add_document(doc!(
-            id => record["_id"].to_string(),
+            id => field("_id"),
             title => field("title"),
             body => field("text"),
         ))?;
