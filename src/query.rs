@@ -377,13 +377,8 @@ fn occurs(searcher: &Searcher, field: Field, text: &str) -> bool {
 /// known word is almost always in one, so one dictionary lookup usually decides.
 pub fn is_unknown(searcher: &Searcher, fields: Fields, text: &str) -> bool {
     [fields.body, fields.heading, fields.title]
-        .iter()
-        .all(|field| {
-            searcher
-                .doc_freq(&Term::from_field_text(*field, text))
-                .unwrap_or(0)
-                == 0
-        })
+        .into_iter()
+        .all(|field| !occurs(searcher, field, text))
 }
 
 /// Edits allowed between a word and a close spelling: none for short words (where one
