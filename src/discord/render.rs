@@ -3,6 +3,7 @@
 //! result to serenity builders; nothing here talks to the network.
 
 use crate::answer::{escape_markdown, Answer, Hit};
+use crate::corpus::split::collapse_whitespace;
 use crate::index::DocumentInfo;
 use crate::reindex::{Report, Stage};
 
@@ -111,12 +112,7 @@ pub fn neutralize_mentions(text: &str) -> String {
 
 /// Escapes user text echoed back: no formatting, links, mentions or line breaks.
 pub fn escape_user_text(text: &str) -> String {
-    neutralize_mentions(&escape_markdown(&one_line(text))).replace("://", ":\u{200B}//")
-}
-
-/// `text` with every run of whitespace, line breaks included, made one space.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    neutralize_mentions(&escape_markdown(&collapse_whitespace(text))).replace("://", ":\u{200B}//")
 }
 
 /// A URL Discord accepts for an embed link, if `source` is one.
@@ -230,7 +226,7 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
         .map(|sentence| {
             format!(
                 "\n**A:** {}",
-                escape_markdown(&neutralize_mentions(&one_line(sentence)))
+                escape_markdown(&neutralize_mentions(&collapse_whitespace(sentence)))
             )
         })
         .unwrap_or_default();
