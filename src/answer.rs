@@ -82,6 +82,16 @@ pub struct Answer {
     pub suggestion: Option<String>,
 }
 
+impl Answer {
+    /// The suggested question without its closing question mark, for renderers that
+    /// frame it in their own "Did you mean …?".
+    pub fn suggested_question(&self) -> Option<&str> {
+        self.suggestion
+            .as_deref()
+            .map(|s| s.trim_end_matches(['?', ' ']))
+    }
+}
+
 /// A searchable corpus. Cheap to share: every query takes a snapshot of the current
 /// generation, so a reindex can switch generations while queries run.
 pub struct Engine {

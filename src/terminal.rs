@@ -63,12 +63,8 @@ pub fn render_hit(out: &mut String, rank: usize, hit: &Hit, color: bool) {
 /// Renders an answer, or a helpful "nothing found" with what was searched.
 pub fn render_answer(answer: &Answer, searched_terms: &[String], color: bool) -> String {
     let mut out = String::new();
-    if let Some(suggestion) = &answer.suggestion {
-        let _ = writeln!(
-            out,
-            "Did you mean: {}?",
-            suggestion.trim_end_matches(['?', ' '])
-        );
+    if let Some(suggestion) = answer.suggested_question() {
+        let _ = writeln!(out, "Did you mean: {suggestion}?");
     }
     if !answer.answered {
         let _ = writeln!(out, "No passage in the corpus answers that question well.");

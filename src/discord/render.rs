@@ -191,14 +191,8 @@ pub fn page_id(session: u64, page: usize) -> String {
 pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral: bool) -> Message {
     // The suggestion is the user's question with words respelled: user text.
     let did_you_mean = answer
-        .suggestion
-        .as_deref()
-        .map(|s| {
-            format!(
-                "Did you mean “{}”? ",
-                escape_user_text(s.trim_end_matches(['?', ' ']))
-            )
-        })
+        .suggested_question()
+        .map(|s| format!("Did you mean “{}”? ", escape_user_text(s)))
         .unwrap_or_default();
     if !answer.answered || answer.passages.is_empty() {
         let mut message = no_answer_message(&answer.question, searched, ephemeral);
