@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answer::{AnswerSettings, Engine};
 use crate::corpus::{self, CorpusError};
 use crate::index::{self, IndexError};
 
@@ -319,6 +320,33 @@ pub fn update(
     progress: impl FnMut(Stage),
 ) -> Result<Report, ReindexError> {
     run_locked(corpus_path, index_path, threads, false, progress)
+}
+
+/// Opens the index under `index_path`, building it from `corpus_path` first when there
+/// is none yet or it was written with another index format, so that a new user's first
+/// question just works. `before_build` hears why a build is needed (an
+/// [`IndexError::Missing`] or [`IndexError::OtherFormat`]) before it starts; the
+/// report of that build comes back with the engine.
+///
+/// # Errors
+/// When the index cannot be opened for another reason, or the build fails.
+pub fn open_or_build(
+    corpus_path: &Path,
+    index_path: &Path,
+    threads: usize,
+    settings: AnswerSettings,
+    before_build: impl FnOnce(&IndexError),
+    progress: impl FnMut(Stage),
+) -> Result<(Engine, Option<Report>), ReindexError> {
+    match Engine::open(index_path, settings) {
+        Ok(engine) => Ok((engine, None)),
+        Err(why @ (IndexError::Missing(_) | IndexError::OtherFormat { .. })) => {
+            before_build(&why);
+            let report = update(corpus_path, index_path, threads, progress)?;
+            Ok((Engine::open(index_path, settings)?, Some(report)))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// One reindex from the command line: take the lock, run, release.

@@ -3,34 +3,17 @@
 
 use std::fmt::Write;
 
-use crate::answer::{Answer, Hit};
+use crate::answer::{Answer, Hit, Snippet};
 
-/// Turns our escaped Markdown snippet into terminal text: `**x**` becomes bold (or stays
-/// as is without colour), and Markdown escapes are removed.
-pub fn snippet_text(snippet: &str, color: bool) -> String {
-    let mut out = String::with_capacity(snippet.len());
-    let mut chars = snippet.chars().peekable();
-    let mut bold = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    out.push(next);
-                }
-            }
-            '*' if chars.peek() == Some(&'*') => {
-                chars.next();
-                bold = !bold;
-                out.push_str(match (color, bold) {
-                    (true, true) => "\x1b[1m",
-                    (true, false) => "\x1b[0m",
-                    (false, _) => "**",
-                });
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+/// A snippet as terminal text: highlighted words in bold on a terminal, between `**`
+/// markers elsewhere (a pipe or a file), so that they still stand out.
+pub fn snippet_text(snippet: &Snippet, color: bool) -> String {
+    let (open, close) = if color {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("**", "**")
+    };
+    snippet.marked(open, close, str::to_string)
 }
 
 fn indent(text: &str, prefix: &str) -> String {
@@ -99,8 +82,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snippets_lose_escapes_and_keep_bold_markers_without_color() {
-        assert_eq!(snippet_text("a \\*b\\* **c** d", false), "a *b* **c** d");
-        assert_eq!(snippet_text("**c**", true), "\x1b[1mc\x1b[0m");
+    fn snippets_are_bold_on_a_terminal_and_marked_elsewhere() {
+        let text = "a *b* c d";
+        let snippet = Snippet::new(text, text, std::slice::from_ref(&(6..7)));
+        assert_eq!(snippet_text(&snippet, false), "a *b* **c** d");
+        assert_eq!(snippet_text(&snippet, true), "a *b* \x1b[1mc\x1b[0m d");
     }
 }

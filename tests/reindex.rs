@@ -36,9 +36,7 @@ fn passages(index: &Path) -> usize {
     Engine::open(index, AnswerSettings::default())
         .unwrap()
         .snapshot()
-        .generation
-        .manifest
-        .passages
+        .passage_count()
 }
 
 #[test]
@@ -83,8 +81,8 @@ fn incremental_reindex_touches_only_changed_documents() {
         .iter()
         .all(|h| h.doc_id != "doc-0007"));
     assert_eq!(
-        engine.snapshot().generation.reader.searcher().num_docs() as usize,
-        engine.snapshot().generation.manifest.passages
+        engine.snapshot().stored_passages().len(),
+        engine.snapshot().passage_count()
     );
 
     let full = reindex::rebuild(&corpus, &index, 1, |_| {}).unwrap();
@@ -189,7 +187,7 @@ fn queries_never_fail_through_reindexes_some_of_which_fail() {
         0,
         "no question failed or went unanswered"
     );
-    assert_eq!(engine.snapshot().generation.manifest.documents.len(), 44);
+    assert_eq!(engine.snapshot().documents().len(), 44);
 }
 
 #[test]
@@ -280,9 +278,10 @@ fn builds_of_a_small_index_leave_one_segment() {
     let dir = tempfile::tempdir().unwrap();
     let (corpus, index) = (dir.path().join("corpus"), dir.path().join("index"));
     let segments = |index: &Path| {
-        let engine = Engine::open(index, AnswerSettings::default()).unwrap();
-        let searcher = engine.snapshot().generation.reader.searcher();
-        searcher.segment_readers().len()
+        Engine::open(index, AnswerSettings::default())
+            .unwrap()
+            .snapshot()
+            .segment_count()
     };
     write_corpus(&corpus, 400);
     reindex::rebuild(&corpus, &index, 2, |_| {}).unwrap();

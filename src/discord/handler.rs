@@ -234,12 +234,7 @@ impl Bot {
             "source" => {
                 let wanted = string_option(options, "document").unwrap_or("").trim();
                 let snapshot = self.engine.snapshot();
-                let documents = &snapshot.generation.manifest.documents;
-                let found = documents
-                    .iter()
-                    .find(|d| d.id == wanted)
-                    .or_else(|| documents.iter().find(|d| d.title.eq_ignore_ascii_case(wanted)));
-                let message = match found {
+                let message = match snapshot.find_document(wanted) {
                     Some(document) => render::source_message(document, None),
                     None => render::notice(&format!(
                         "I have no document called “{}”; start typing a title and pick one from the list.",
@@ -250,8 +245,7 @@ impl Bot {
             }
             "help" => {
                 let snapshot = self.engine.snapshot();
-                let manifest = &snapshot.generation.manifest;
-                self.reply(ctx, command, &render::help_message(&manifest.documents, manifest.passages)).await
+                self.reply(ctx, command, &render::help_message(snapshot.documents(), snapshot.passage_count())).await
             }
             "reindex" => self.reindex(ctx, command).await,
             other => {
@@ -347,7 +341,7 @@ impl Bot {
     ) -> anyhow::Result<()> {
         let typed = command.data.autocomplete().map(|o| o.value).unwrap_or("");
         let snapshot = self.engine.snapshot();
-        let choices = render::document_choices(&snapshot.generation.manifest.documents, typed);
+        let choices = render::document_choices(snapshot.documents(), typed);
         let response = choices
             .into_iter()
             .fold(CreateAutocompleteResponse::new(), |r, (name, value)| {
