@@ -62,12 +62,13 @@ pub struct PdfText {
 /// # Errors
 /// See [`PdfProblem`].
 pub fn parse(bytes: &[u8]) -> Result<PdfText, PdfProblem> {
+    quiet_reader_panics();
     let bytes = bytes.to_vec();
     let abandoned = Arc::new(AtomicBool::new(false));
     let (sender, receiver) = mpsc::channel();
     let worker_abandoned = Arc::clone(&abandoned);
     let spawned = std::thread::Builder::new()
-        .name("pdf reader".to_string())
+        .name(READER_THREAD.to_string())
         .stack_size(STACK_SIZE)
         .spawn(move || {
             let result = catch_unwind(AssertUnwindSafe(|| read(&bytes, &worker_abandoned)))
@@ -93,6 +94,24 @@ pub fn parse(bytes: &[u8]) -> Result<PdfText, PdfProblem> {
             Err(PdfProblem::TimedOut)
         }
     }
+}
+
+/// The name of the reader's threads, by which their panics are told apart.
+const READER_THREAD: &str = "pdf reader";
+
+/// Keeps the panics of reader threads off standard error: they are caught and become
+/// the file's skip reason, which `spacecollab index` prints in one sentence. Panics of
+/// every other thread go to the hook that was there before, unchanged.
+fn quiet_reader_panics() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::thread::current().name() != Some(READER_THREAD) {
+                previous(info);
+            }
+        }));
+    });
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
