@@ -334,8 +334,16 @@ fn print_summary(report: &reindex::Report) {
     for skipped in &report.skipped {
         eprintln!("skipped {skipped}");
     }
+    // The breakdown by format says something only when formats are mixed or files were
+    // skipped; it stays on the summary's one line, before the count of skipped files.
+    let mut by_format = String::new();
+    if report.formats.len() > 1 || !report.skipped.is_empty() {
+        for format in &report.formats {
+            by_format.push_str(&format!("{format}; "));
+        }
+    }
     eprintln!(
-        "Indexed {} documents ({} passages, {:.1} MB) in {:.2} s; {} added, {} changed, {} removed; {} file(s) skipped.",
+        "Indexed {} documents ({} passages, {:.1} MB) in {:.2} s; {} added, {} changed, {} removed; {by_format}{} file(s) skipped.",
         report.documents,
         report.passages,
         report.bytes as f64 / 1e6,
