@@ -668,17 +668,44 @@ impl fmt::Display for QuestionReport {
     }
 }
 
-/// Whether every pattern matches somewhere in the passages; returns those that do not.
+/// The patterns that match nowhere in the passages' headings and texts; empty when the
+/// passages hold every expected fact. A document's title is not searched: every passage
+/// of a document carries it, so a match there says nothing about the passage. A match
+/// must start a word, so that `ASI` is not found in "basis".
 fn missing_patterns(patterns: &[Regex], passages: &[Hit]) -> Vec<String> {
     let text: String = passages
         .iter()
-        .map(|hit| format!("{}\n{}\n{}\n", hit.title, hit.section, hit.text))
+        .map(|hit| format!("{}\n{}\n", hit.section, hit.text))
         .collect();
     patterns
         .iter()
-        .filter(|pattern| !pattern.is_match(&text))
+        .filter(|pattern| !matches_at_word_start(pattern, &text))
         .map(|pattern| pattern.as_str().to_string())
         .collect()
+}
+
+/// Whether `pattern` matches `text` somewhere that does not begin inside a word.
+fn matches_at_word_start(pattern: &Regex, text: &str) -> bool {
+    let starts_word = |at: usize| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|before| !before.is_alphanumeric())
+    };
+    // Matches are tried from every start, not only where the previous one ended: the
+    // first match of `ASI` in "basis ASI" begins inside "basis".
+    let mut from = 0;
+    while let Some(found) = pattern.find_at(text, from) {
+        if starts_word(found.start()) {
+            return true;
+        }
+        from = found.start()
+            + text[found.start()..]
+                .chars()
+                .next()
+                .map_or(1, char::len_utf8);
+    }
+    false
 }
 
 /// Asks every question and scores the answers.
@@ -838,6 +865,28 @@ mod tests {
         assert!(load_questions(&path).is_err());
         std::fs::write(&path, "{\"question\": \"q\", \"expect\": [\"(\"]}\n").unwrap();
         assert!(load_questions(&path).is_err());
+    }
+
+    #[test]
+    fn expected_facts_match_from_the_start_of_a_word_in_heading_or_text() {
+        let pattern = |p: &str| RegexBuilder::new(p).case_insensitive(true).build().unwrap();
+        let hit = |title: &str, section: &str, text: &str| Hit {
+            doc_id: "d".into(),
+            title: title.into(),
+            section: section.into(),
+            source: String::new(),
+            score: 1.0,
+            text: text.into(),
+            snippet: crate::answer::Snippet::default(),
+            position: 0,
+        };
+        let basis = [hit("ASI", "", "On the basis of a treaty.")];
+        assert_eq!(missing_patterns(&[pattern("ASI")], &basis), vec!["ASI"]);
+        let both = [hit("", "", "On the basis of ASI's work.")];
+        assert!(missing_patterns(&[pattern("ASI")], &both).is_empty());
+        let heading = [hit("", "Founded in 1975", "Text.")];
+        assert!(missing_patterns(&[pattern("1975")], &heading).is_empty());
+        assert!(missing_patterns(&[pattern(r"\bESA")], &[hit("", "", "ESA")]).is_empty());
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod discord;
 pub mod eval;
 pub mod index;
+pub mod lexicon;
 pub mod query;
 pub mod reindex;
 pub mod terminal;

@@ -103,6 +103,7 @@ fn build(
     let sections: Vec<Section> = sections
         .into_iter()
         .filter(|s| s.paragraphs.iter().any(|p| !p.trim().is_empty()))
+        .filter(|s| !s.heading.as_deref().is_some_and(is_back_matter))
         .collect();
     if sections.is_empty() {
         return Err(CorpusError::Empty {
@@ -133,6 +134,32 @@ fn build(
         path: path.to_string(),
         sections,
     })
+}
+
+/// Headings of the apparatus at the end of articles and reports: lists of links,
+/// citations and reading that never answer a question, yet match its words (a
+/// "Further reading" list names the subject in every title it lists).
+const BACK_MATTER: &[&str] = &[
+    "references",
+    "external links",
+    "see also",
+    "further reading",
+    "notes",
+    "footnotes",
+    "bibliography",
+    "citations",
+    "sources",
+    "works cited",
+    "cited sources",
+    "notes and references",
+    "explanatory notes",
+    "general references",
+];
+
+/// Whether a section with this heading is back matter (see [`BACK_MATTER`]).
+fn is_back_matter(heading: &str) -> bool {
+    let heading = heading.trim().trim_end_matches(':').trim().to_lowercase();
+    BACK_MATTER.contains(&heading.as_str())
 }
 
 /// Markdown: front matter, then headings start sections and blocks become paragraphs.
@@ -414,6 +441,22 @@ mod tests {
             loaded.documents[0].sections[0].paragraphs,
             vec!["Some text here."]
         );
+    }
+
+    #[test]
+    fn back_matter_sections_are_left_out() {
+        let loaded = parse(
+            "a.md",
+            "# Title\n\n## History\n\nThe station flew.\n\n## See also\n\nOther stations.\n\n## External links:\n\nA link.\n",
+        );
+        let headings: Vec<_> = loaded.documents[0]
+            .sections
+            .iter()
+            .map(|s| s.heading.as_deref())
+            .collect();
+        assert_eq!(headings, vec![Some("History")]);
+        let only = parse("b.md", "# Title\n\n## References\n\nA citation.\n");
+        assert!(matches!(only.errors[0], CorpusError::Empty { .. }));
     }
 
     #[test]
