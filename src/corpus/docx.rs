@@ -213,10 +213,9 @@ fn paragraphs(
                             .unwrap_or_else(|| role_of_name(&id))
                     });
                 }
-                ("outlineLvl", Some(paragraph)) => {
-                    if val(&e).is_some_and(|level| level != "9") {
-                        paragraph.role = Some(Role::Heading);
-                    }
+                // Level 9 means "body text" in Word's outline.
+                ("outlineLvl", Some(paragraph)) if val(&e).is_some_and(|level| level != "9") => {
+                    paragraph.role = Some(Role::Heading);
                 }
                 ("tab" | "br" | "cr", Some(paragraph)) => paragraph.text.push(' '),
                 _ => {}
