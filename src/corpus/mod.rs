@@ -394,12 +394,10 @@ pub fn load(root: &Path, mut progress: impl FnMut(usize, usize)) -> Result<Corpu
     } else {
         root.parent().unwrap_or(root)
     };
-    for (done, path) in files.iter().enumerate() {
-        let relative = path.strip_prefix(base).unwrap_or(path);
-        match read_within_limit(path, relative) {
-            Ok(bytes) => {
-                corpus.bytes += bytes.len() as u64;
-                let loaded = formats::parse_file(relative, &bytes);
+    for result in read_in_parallel(&files, base, &mut progress) {
+        match result {
+            Ok((bytes, loaded)) => {
+                corpus.bytes += bytes;
                 corpus.skipped.extend(loaded.errors);
                 for document in loaded.documents {
                     match seen.entry(document.id.clone()) {
@@ -417,9 +415,52 @@ pub fn load(root: &Path, mut progress: impl FnMut(usize, usize)) -> Result<Corpu
             }
             Err(error) => corpus.skipped.push(error),
         }
-        progress(done + 1, files.len());
     }
     Ok(corpus)
+}
+
+/// Reads and parses the files on one thread per core (at most four): a PDF costs far
+/// more than its size in text. Results come back in the order of `files`, so ids are
+/// kept by the first file in that order whatever finished first; `progress` is called
+/// on this thread as files finish.
+fn read_in_parallel(
+    files: &[PathBuf],
+    base: &Path,
+    progress: &mut impl FnMut(usize, usize),
+) -> Vec<Result<(u64, formats::Loaded), CorpusError>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<(u64, formats::Loaded), CorpusError>>> =
+        (0..files.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(index) else {
+                    break;
+                };
+                let relative = path.strip_prefix(base).unwrap_or(path);
+                let result = read_within_limit(path, relative)
+                    .map(|bytes| (bytes.len() as u64, formats::parse_file(relative, &bytes)));
+                if sender.send((index, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        for (done, (index, result)) in receiver.iter().enumerate() {
+            results[index] = Some(result);
+            progress(done + 1, files.len());
+        }
+    });
+    results.into_iter().flatten().collect()
 }
 
 /// Reads a file of a format the loader reads, if it is within its format's size limit;
