@@ -115,7 +115,11 @@ fn main() -> ExitCode {
         .unwrap_or_else(|_| default_filter.into())
         // serenity's debug logs print request routes and gateway payloads, which carry
         // interaction tokens: they stay off whatever RUST_LOG says.
-        .add_directive("serenity=warn".parse().expect("a valid directive"));
+        .add_directive("serenity=warn".parse().expect("a valid directive"))
+        // The PDF readers warn about what the loader reports itself, in one sentence
+        // naming the file ("the document is encrypted ..."): their warnings only repeat it.
+        .add_directive("lopdf=error".parse().expect("a valid directive"))
+        .add_directive("pdf_extract=error".parse().expect("a valid directive"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

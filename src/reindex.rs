@@ -71,7 +71,7 @@ pub struct Report {
 /// What one format contributed to a reindex.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FormatSummary {
-    /// The format's name (`pdf`, `html`, ...), or the extension of files not read.
+    /// The format's name (`pdf`, `html`, ...), or the extension of files not read (`odt`).
     pub format: String,
     pub documents: usize,
     pub passages: usize,
@@ -465,8 +465,8 @@ mod tests {
                 path: "kits/locked.pdf".to_string(),
             },
             CorpusError::Unsupported {
-                path: "notes.docx".to_string(),
-                extension: "docx".to_string(),
+                path: "notes.odt".to_string(),
+                extension: "odt".to_string(),
             },
             CorpusError::JsonLine {
                 path: "set.jsonl".to_string(),
@@ -490,7 +490,7 @@ mod tests {
                 "markdown: 1 document, 5 passages, 0 skipped",
                 "pdf: 2 documents, 42 passages, 1 skipped",
                 "jsonl: 1 document, 1 passage, 1 skipped",
-                "docx: 0 documents, 0 passages, 1 skipped",
+                "odt: 0 documents, 0 passages, 1 skipped",
             ]
         );
     }

@@ -37,7 +37,12 @@ fn index_summarises_each_format_and_names_skipped_files() {
     ] {
         std::fs::copy(fixture(from), corpus.join(to)).unwrap();
     }
-    std::fs::write(corpus.join("minutes.docx"), b"PK\x03\x04").unwrap();
+    std::fs::copy(
+        fixture("handbook-headings.docx"),
+        corpus.join("handbook.docx"),
+    )
+    .unwrap();
+    std::fs::write(corpus.join("minutes.odt"), b"PK\x03\x04").unwrap();
     std::fs::write(corpus.join("logo.png"), b"\x89PNG").unwrap();
 
     let output = spacecollab(dir.path())
@@ -59,8 +64,8 @@ fn index_summarises_each_format_and_names_skipped_files() {
     assert_eq!(
         skipped,
         vec![
-            "skipped minutes.docx: the loader does not read .docx files (it reads .md, .markdown, .txt, .text, .html, .htm, .pdf and .jsonl)",
-            "skipped reports/locked.pdf: the PDF is encrypted with a password, so its text cannot be read",
+            "skipped minutes.odt: the loader does not read .odt files (it reads .md, .markdown, .txt, .text, .html, .htm, .pdf, .docx and .jsonl)",
+            "skipped reports/locked.pdf: the document is encrypted with a password, so its text cannot be read",
         ],
         "{stderr}"
     );
@@ -68,7 +73,7 @@ fn index_summarises_each_format_and_names_skipped_files() {
         .iter()
         .find(|l| l.starts_with("Indexed "))
         .unwrap_or_else(|| panic!("{stderr}"));
-    assert!(summary.starts_with("Indexed 5 documents ("), "{summary}");
+    assert!(summary.starts_with("Indexed 6 documents ("), "{summary}");
     assert!(summary.ends_with("; 2 file(s) skipped."), "{summary}");
     // The breakdown: "format: N documents, N passages, N skipped" clauses between the
     // changes and the count of skipped files.
@@ -89,7 +94,8 @@ fn index_summarises_each_format_and_names_skipped_files() {
             "text: 1 document / 0 skipped",
             "html: 1 document / 0 skipped",
             "pdf: 2 documents / 1 skipped",
-            "docx: 0 documents / 1 skipped",
+            "docx: 1 document / 0 skipped",
+            "odt: 0 documents / 1 skipped",
         ],
         "{stderr}"
     );

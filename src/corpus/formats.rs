@@ -5,10 +5,11 @@ use std::path::Path;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+use super::docx::DocxProblem;
 use super::front_matter::{self, FrontMatter};
 use super::pdf::PdfProblem;
 use super::split::collapse_whitespace;
-use super::{html, pdf, text, title, CorpusError, Document, Format, Section};
+use super::{docx, html, pdf, text, title, CorpusError, Document, Format, Section};
 
 /// The documents one file yielded and the problems that kept parts of it out.
 #[derive(Debug, Default)]
@@ -37,8 +38,10 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> Loaded {
     let display = path.display().to_string();
     let id = document_id(path);
     let format = Format::of(path);
-    if format == Some(Format::Pdf) {
-        return Loaded::one(parse_pdf(&display, id, bytes));
+    match format {
+        Some(Format::Pdf) => return Loaded::one(parse_pdf(&display, id, bytes)),
+        Some(Format::Docx) => return Loaded::one(parse_docx(&display, id, bytes)),
+        _ => {}
     }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
@@ -59,7 +62,9 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> Loaded {
         Some(Format::PlainText) => Loaded::one(parse_plain_text(&display, id, text)),
         Some(Format::Html) => Loaded::one(parse_html(&display, id, text)),
         Some(Format::JsonLines) => parse_json_lines(&display, text),
-        Some(Format::Pdf) => unreachable!("PDFs are read before the UTF-8 check"),
+        Some(Format::Pdf | Format::Docx) => {
+            unreachable!("binary formats are read before the UTF-8 check")
+        }
         None => Loaded::one(Err(CorpusError::Unsupported {
             path: display,
             extension: path
@@ -322,6 +327,28 @@ fn parse_pdf(path: &str, id: String, bytes: &[u8]) -> Result<Document, CorpusErr
         id,
         FrontMatter::default(),
         text.title.or(text.info_title),
+        text.sections,
+        1,
+    )
+}
+
+/// Word: see [`docx`]. The Title style, else the document properties' title, else the
+/// file name.
+fn parse_docx(path: &str, id: String, bytes: &[u8]) -> Result<Document, CorpusError> {
+    let text = docx::parse(bytes).map_err(|problem| match problem {
+        DocxProblem::Encrypted => CorpusError::Encrypted {
+            path: path.to_string(),
+        },
+        DocxProblem::Unreadable(message) => CorpusError::Docx {
+            path: path.to_string(),
+            message: first_sentence(&message),
+        },
+    })?;
+    build(
+        path,
+        id,
+        FrontMatter::default(),
+        text.title,
         text.sections,
         1,
     )
@@ -606,7 +633,7 @@ mod tests {
             (
                 "kits/locked.pdf",
                 fixture("encrypted.pdf"),
-                "kits/locked.pdf: the PDF is encrypted with a password, so its text cannot be read",
+                "kits/locked.pdf: the document is encrypted with a password, so its text cannot be read",
             ),
             (
                 "broken.pdf",
@@ -619,9 +646,14 @@ mod tests {
                 "deep.html: the file is too complex to read safely: its elements nest 100000 deep, more than the 512 read",
             ),
             (
-                "notes.docx",
+                "notes.odt",
                 b"PK".to_vec(),
-                "notes.docx: the loader does not read .docx files (it reads .md, .markdown, .txt, .text, .html, .htm, .pdf and .jsonl)",
+                "notes.odt: the loader does not read .odt files (it reads .md, .markdown, .txt, .text, .html, .htm, .pdf, .docx and .jsonl)",
+            ),
+            (
+                "minutes.docx",
+                b"PK\x03\x04 not a zip".to_vec(),
+                "minutes.docx: the Word document cannot be read: it is not a valid zip archive",
             ),
         ];
         for (name, bytes, expected) in cases {

@@ -1,7 +1,8 @@
-//! The corpus: reads documents from files (Markdown, plain text, HTML, PDF, BEIR JSON
-//! Lines) and turns them into passages. Knows nothing of indexes or Discord.
+//! The corpus: reads documents from files (Markdown, plain text, HTML, PDF, Word, BEIR
+//! JSON Lines) and turns them into passages. Knows nothing of indexes or Discord.
 
 mod check;
+mod docx;
 mod formats;
 pub mod front_matter;
 mod html;
@@ -66,8 +67,8 @@ pub enum CorpusError {
         bytes: u64,
         limit: u64,
     },
-    /// The PDF asks for a password before its text can be read.
-    #[error("{path}: the PDF is encrypted with a password, so its text cannot be read")]
+    /// The PDF or Word document asks for a password before its text can be read.
+    #[error("{path}: the document is encrypted with a password, so its text cannot be read")]
     Encrypted { path: String },
     /// The PDF has pages but no text on them: a scan or images without a text layer.
     #[error(
@@ -77,6 +78,9 @@ pub enum CorpusError {
     /// The PDF is corrupt, truncated or uses something its reader cannot handle.
     #[error("{path}: the PDF cannot be read: {message}")]
     Pdf { path: String, message: String },
+    /// The Word document is not a valid archive of its XML parts, or a part is malformed.
+    #[error("{path}: the Word document cannot be read: {message}")]
+    Docx { path: String, message: String },
     /// The file's structure is deeper or larger than can be read safely (nesting, loops).
     #[error("{path}: the file is too complex to read safely: {message}")]
     TooComplex { path: String, message: String },
@@ -86,7 +90,8 @@ pub enum CorpusError {
 }
 
 /// The extensions of the formats the loader reads, for error messages and the README.
-pub const READ_EXTENSIONS: &str = ".md, .markdown, .txt, .text, .html, .htm, .pdf and .jsonl";
+pub const READ_EXTENSIONS: &str =
+    ".md, .markdown, .txt, .text, .html, .htm, .pdf, .docx and .jsonl";
 
 /// Extensions passed over in silence: images, styles, scripts and fonts that sit next
 /// to a saved web page (its `_files` folder), and never hold a document's text.
@@ -128,6 +133,7 @@ impl CorpusError {
             | CorpusError::Encrypted { path }
             | CorpusError::NoTextLayer { path, .. }
             | CorpusError::Pdf { path, .. }
+            | CorpusError::Docx { path, .. }
             | CorpusError::TooComplex { path, .. }
             | CorpusError::TimedOut { path, .. } => path,
         }
@@ -261,6 +267,7 @@ pub enum Format {
     PlainText,
     Html,
     Pdf,
+    Docx,
     JsonLines,
 }
 
@@ -273,6 +280,7 @@ impl Format {
             "txt" | "text" => Some(Format::PlainText),
             "html" | "htm" => Some(Format::Html),
             "pdf" => Some(Format::Pdf),
+            "docx" => Some(Format::Docx),
             "jsonl" => Some(Format::JsonLines),
             _ => None,
         }
@@ -297,6 +305,7 @@ impl Format {
             Format::PlainText => "text",
             Format::Html => "html",
             Format::Pdf => "pdf",
+            Format::Docx => "docx",
             Format::JsonLines => "jsonl",
         }
     }
@@ -308,7 +317,7 @@ impl Format {
         const MB: u64 = 1_000_000;
         match self {
             Format::Markdown | Format::PlainText | Format::Html => 16 * MB,
-            Format::Pdf => 64 * MB,
+            Format::Pdf | Format::Docx => 64 * MB,
             Format::JsonLines => u64::MAX,
         }
     }
@@ -385,12 +394,10 @@ pub fn load(root: &Path, mut progress: impl FnMut(usize, usize)) -> Result<Corpu
     } else {
         root.parent().unwrap_or(root)
     };
-    for (done, path) in files.iter().enumerate() {
-        let relative = path.strip_prefix(base).unwrap_or(path);
-        match read_within_limit(path, relative) {
-            Ok(bytes) => {
-                corpus.bytes += bytes.len() as u64;
-                let loaded = formats::parse_file(relative, &bytes);
+    for result in read_in_parallel(&files, base, &mut progress) {
+        match result {
+            Ok((bytes, loaded)) => {
+                corpus.bytes += bytes;
                 corpus.skipped.extend(loaded.errors);
                 for document in loaded.documents {
                     match seen.entry(document.id.clone()) {
@@ -408,9 +415,52 @@ pub fn load(root: &Path, mut progress: impl FnMut(usize, usize)) -> Result<Corpu
             }
             Err(error) => corpus.skipped.push(error),
         }
-        progress(done + 1, files.len());
     }
     Ok(corpus)
+}
+
+/// Reads and parses the files on one thread per core (at most four): a PDF costs far
+/// more than its size in text. Results come back in the order of `files`, so ids are
+/// kept by the first file in that order whatever finished first; `progress` is called
+/// on this thread as files finish.
+fn read_in_parallel(
+    files: &[PathBuf],
+    base: &Path,
+    progress: &mut impl FnMut(usize, usize),
+) -> Vec<Result<(u64, formats::Loaded), CorpusError>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<Option<Result<(u64, formats::Loaded), CorpusError>>> =
+        (0..files.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(index) else {
+                    break;
+                };
+                let relative = path.strip_prefix(base).unwrap_or(path);
+                let result = read_within_limit(path, relative)
+                    .map(|bytes| (bytes.len() as u64, formats::parse_file(relative, &bytes)));
+                if sender.send((index, result)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        for (done, (index, result)) in receiver.iter().enumerate() {
+            results[index] = Some(result);
+            progress(done + 1, files.len());
+        }
+    });
+    results.into_iter().flatten().collect()
 }
 
 /// Reads a file of a format the loader reads, if it is within its format's size limit;
@@ -476,7 +526,7 @@ mod tests {
         huge.set_len(100_000_000).unwrap();
         std::fs::write(root.join("nested.html"), "<div>".repeat(2_000_000)).unwrap();
         std::fs::write(root.join("truncated.pdf"), b"%PDF-1.5\n1 0 obj\n<< /Type").unwrap();
-        std::fs::write(root.join("notes.docx"), b"PK\x03\x04").unwrap();
+        std::fs::write(root.join("notes.odt"), b"PK\x03\x04").unwrap();
         std::fs::create_dir(root.join("page_files")).unwrap();
         std::fs::write(root.join("page_files/logo.png"), b"\x89PNG").unwrap();
         std::fs::write(root.join("page_files/site.css"), b"body {}").unwrap();
@@ -503,10 +553,10 @@ mod tests {
         );
         assert_eq!(
             skipped[1],
-            "locked.pdf: the PDF is encrypted with a password, so its text cannot be read"
+            "locked.pdf: the document is encrypted with a password, so its text cannot be read"
         );
         assert!(skipped[2].starts_with("nested.html: the file is too complex to read safely"));
-        assert!(skipped[3].starts_with("notes.docx: the loader does not read .docx files"));
+        assert!(skipped[3].starts_with("notes.odt: the loader does not read .odt files"));
         assert!(skipped[4].starts_with("truncated.pdf: the PDF cannot be read: "));
     }
 
@@ -514,6 +564,6 @@ mod tests {
     fn locations_name_their_format() {
         assert_eq!(Format::of_location("set.jsonl:12"), Some(Format::JsonLines));
         assert_eq!(Format::of_location("a/b.PDF"), Some(Format::Pdf));
-        assert_eq!(Format::of_location("c.docx"), None);
+        assert_eq!(Format::of_location("c.odt"), None);
     }
 }

@@ -147,32 +147,71 @@ fn read(bytes: &[u8], abandoned: &AtomicBool) -> Result<PdfText, PdfProblem> {
     let mut collector = Collector {
         abandoned,
         characters: 0,
-        page: 0,
+        run: Vec::new(),
         glyphs: Vec::new(),
         pages: Vec::new(),
     };
-    // Page by page, so that a page the reader fails on (it panics on some fonts) costs
-    // that page and not the document.
+    // pdf-extract forgets its fonts at every page and parses their Unicode maps again,
+    // which was 40% of the reading time. Pages that share their resources are therefore
+    // drawn as one: their contents joined into one stream, each page moved down by
+    // PAGE_STRIDE, and the characters sorted back into pages by height. A run the reader
+    // fails on is read again page by page, so that a bad page costs that page only.
     let mut first_failure = None;
-    for &number in page_ids.keys() {
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            pdf_extract::output_doc_page(&document, &mut collector, number)
-        }));
-        if abandoned.load(Ordering::Relaxed) {
-            return Err(PdfProblem::TimedOut);
-        }
-        if collector.characters >= MAX_CHARACTERS {
-            return Err(PdfProblem::TooComplex(format!(
-                "it holds more than {MAX_CHARACTERS} characters of text"
-            )));
-        }
-        let failure = match outcome {
-            Ok(Ok(())) => continue,
-            Ok(Err(error)) => error.to_string(),
-            Err(panic) => format!("the reader failed ({})", panic_message(panic.as_ref())),
+    for run in page_runs(&document, &page_ids) {
+        let first_page = run[0];
+        let original = if run.len() > 1 {
+            join_pages(&mut document, &page_ids, &run)
+        } else {
+            None
         };
-        first_failure.get_or_insert(format!("page {number}: {failure}"));
+        let joined = original.is_some();
+        collector.run = if joined {
+            run.clone()
+        } else {
+            vec![first_page]
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            pdf_extract::output_doc_page(&document, &mut collector, first_page)
+        }));
+        let mut failed = |number: u32, failure: String| {
+            first_failure.get_or_insert(format!("page {number}: {failure}"));
+        };
+        let failure = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(error.to_string()),
+            Err(panic) => Some(format!(
+                "the reader failed ({})",
+                panic_message(panic.as_ref())
+            )),
+        };
+        if let Some(original) = original {
+            restore_contents(&mut document, page_ids[&first_page], original);
+        }
+        stop_if_over_limits(abandoned, collector.characters)?;
+        let Some(failure) = failure else {
+            continue;
+        };
+        if !joined {
+            failed(first_page, failure);
+            continue;
+        }
+        for &number in &run {
+            collector.run = vec![number];
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                pdf_extract::output_doc_page(&document, &mut collector, number)
+            }));
+            stop_if_over_limits(abandoned, collector.characters)?;
+            match outcome {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => failed(number, error.to_string()),
+                Err(panic) => failed(
+                    number,
+                    format!("the reader failed ({})", panic_message(panic.as_ref())),
+                ),
+            }
+        }
     }
+    collector.pages.sort_by_key(|page| page.number);
     if collector.pages.is_empty() {
         return Err(PdfProblem::Unreadable(
             first_failure.unwrap_or_else(|| "no page could be read".to_string()),
@@ -192,6 +231,82 @@ fn read(bytes: &[u8], abandoned: &AtomicBool) -> Result<PdfText, PdfProblem> {
     text.info_title = info_title;
     text.pages = page_ids.len();
     Ok(text)
+}
+
+/// How far apart joined pages are drawn: further than any page is tall.
+const PAGE_STRIDE: f64 = 100_000.0;
+
+fn stop_if_over_limits(abandoned: &AtomicBool, characters: usize) -> Result<(), PdfProblem> {
+    if abandoned.load(Ordering::Relaxed) {
+        return Err(PdfProblem::TimedOut);
+    }
+    if characters >= MAX_CHARACTERS {
+        return Err(PdfProblem::TooComplex(format!(
+            "it holds more than {MAX_CHARACTERS} characters of text"
+        )));
+    }
+    Ok(())
+}
+
+/// Consecutive pages that draw with the same resources (so the same fonts under the
+/// same names), at most 50 at a time.
+fn page_runs(
+    document: &PdfDocument,
+    page_ids: &std::collections::BTreeMap<u32, ObjectId>,
+) -> Vec<Vec<u32>> {
+    let resources_of = |page_id: ObjectId| -> Option<ObjectId> {
+        let page = document.get_dictionary(page_id).ok()?;
+        page.get(b"Resources").ok()?.as_reference().ok()
+    };
+    let mut runs: Vec<(Option<ObjectId>, Vec<u32>)> = Vec::new();
+    for (&number, &page_id) in page_ids {
+        let resources = resources_of(page_id);
+        match runs.last_mut() {
+            Some((shared, run))
+                if resources.is_some() && *shared == resources && run.len() < 50 =>
+            {
+                run.push(number)
+            }
+            _ => runs.push((resources, vec![number])),
+        }
+    }
+    runs.into_iter().map(|(_, run)| run).collect()
+}
+
+/// Makes the first page of `run` draw the contents of every page of it, each moved down
+/// by [`PAGE_STRIDE`] times its place in the run; returns the first page's own contents
+/// to put back afterwards, or `None` when a page's contents cannot be read.
+fn join_pages(
+    document: &mut PdfDocument,
+    page_ids: &std::collections::BTreeMap<u32, ObjectId>,
+    run: &[u32],
+) -> Option<Object> {
+    let mut joined = Vec::new();
+    for (place, number) in run.iter().enumerate() {
+        let content = document.get_page_content(page_ids[number]).ok()?;
+        joined.extend(format!("q 1 0 0 1 0 {} cm\n", -(place as f64) * PAGE_STRIDE).as_bytes());
+        joined.extend(content);
+        joined.extend(b"\nQ\n");
+    }
+    let stream = pdf_extract::Stream::new(Dictionary::new(), joined);
+    let id = document.add_object(stream);
+    let first = document
+        .get_object_mut(page_ids[&run[0]])
+        .ok()?
+        .as_dict_mut()
+        .ok()?;
+    let original = first.get(b"Contents").ok()?.clone();
+    first.set("Contents", Object::Reference(id));
+    Some(original)
+}
+
+fn restore_contents(document: &mut PdfDocument, page_id: ObjectId, original: Object) {
+    if let Ok(page) = document
+        .get_object_mut(page_id)
+        .and_then(Object::as_dict_mut)
+    {
+        page.set("Contents", original);
+    }
 }
 
 /// Whether lopdf's error says a password is missing or wrong.
@@ -455,7 +570,8 @@ struct Page {
 struct Collector<'a> {
     abandoned: &'a AtomicBool,
     characters: usize,
-    page: u32,
+    /// The pages drawn as one page (see [`join_pages`]), in their order there.
+    run: Vec<u32>,
     glyphs: Vec<Glyph>,
     pages: Vec<Page>,
 }
@@ -463,21 +579,37 @@ struct Collector<'a> {
 impl OutputDev for Collector<'_> {
     fn begin_page(
         &mut self,
-        page_num: u32,
+        _page_num: u32,
         _media_box: &MediaBox,
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
-        self.page = page_num;
         self.glyphs.clear();
         Ok(())
     }
 
     fn end_page(&mut self) -> Result<(), OutputError> {
         let glyphs = std::mem::take(&mut self.glyphs);
-        self.pages.push(Page {
-            number: self.page,
-            lines: runs(glyphs),
-        });
+        if self.run.len() <= 1 {
+            self.pages.push(Page {
+                number: self.run.first().copied().unwrap_or(0),
+                lines: runs(glyphs),
+            });
+            return Ok(());
+        }
+        // Back to their own pages, by the height their page was moved down by.
+        let mut by_page: Vec<Vec<Glyph>> = vec![Vec::new(); self.run.len()];
+        for mut glyph in glyphs {
+            let place = ((PAGE_STRIDE / 2.0 - glyph.y) / PAGE_STRIDE).floor();
+            let place = (place.max(0.0) as usize).min(self.run.len() - 1);
+            glyph.y += place as f64 * PAGE_STRIDE;
+            by_page[place].push(glyph);
+        }
+        for (place, glyphs) in by_page.into_iter().enumerate() {
+            self.pages.push(Page {
+                number: self.run[place],
+                lines: runs(glyphs),
+            });
+        }
         Ok(())
     }
 
@@ -938,8 +1070,8 @@ fn starts_new_paragraph(before: &Line, line: &Line, new_page: bool) -> bool {
     let ends_sentence = before.text.ends_with(['.', '!', '?', ':', '"', '”']);
     let starts_lower = line.text.chars().next().is_some_and(char::is_lowercase);
     let gap = before.y - line.y;
-    let same_column =
-        gap > 0.0 && gap < 2.5 * line.size && line.x0 < before.x1 && before.x0 < line.x1;
+    // Further down in the same column; a line higher up, or beside, starts a new column.
+    let same_column = gap > 0.0 && line.x0 < before.x1 && before.x0 < line.x1;
     if new_page || !same_column {
         // Across a page or column break a paragraph goes on unless the last line ended it.
         return ends_sentence && !starts_lower;
