@@ -1,13 +1,11 @@
 //! End-to-end tests of the `spacecollab` binary. Each test runs it in its own temp dir
 //! with explicit `--corpus` and `--index`, so nothing is written into the repository.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::{Fixture, ARTEMIS_MD, GOOD_DOCUMENTS, KIBO_MD, RANKED_QUESTIONS};
 use assert_cmd::Command;
 use predicates::prelude::*;
-use support::{Fixture, GOOD_DOCUMENTS, RANKED_QUESTIONS};
 
 /// The binary, run inside the fixture's temp dir so that no `config.toml` of the
 /// repository is picked up.
@@ -402,8 +400,8 @@ fn check_corpus_on_a_bad_corpus_exits_1_and_names_file_and_line() {
 fn check_corpus_passes_a_clean_curated_corpus() {
     // Markdown with complete front matter only.
     let fixture = Fixture::with_files(&[
-        ("iss/kibo.md", support::KIBO_MD.as_bytes()),
-        ("artemis-accords.md", support::ARTEMIS_MD.as_bytes()),
+        ("iss/kibo.md", KIBO_MD.as_bytes()),
+        ("artemis-accords.md", ARTEMIS_MD.as_bytes()),
     ]);
     spacecollab(fixture.dir.path())
         .arg("check-corpus")

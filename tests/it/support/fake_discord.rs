@@ -31,6 +31,8 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub body: Value,
+    /// The body as sent, byte for byte.
+    pub raw: String,
     pub at: Instant,
 }
 
@@ -183,11 +185,13 @@ impl FakeDiscord {
 }
 
 fn record(shared: &Shared, method: &Method, path: String, body: &[u8]) {
+    let raw = String::from_utf8_lossy(body).into_owned();
     let body = serde_json::from_slice(body).unwrap_or(Value::Null);
     shared.requests.lock().unwrap().push(Request {
         method: method.to_string(),
         path,
         body,
+        raw,
         at: Instant::now(),
     });
     shared.recorded.notify_waiters();
