@@ -255,6 +255,7 @@ impl Serialize for Embed {
         }
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("title", &self.title)?;
+        map.serialize_entry("type", "rich")?;
         if !self.description.is_empty() {
             map.serialize_entry("description", &self.description)?;
         }
@@ -274,7 +275,9 @@ impl Serialize for Embed {
                 inline: false,
             })
             .collect();
-        map.serialize_entry("fields", &fields)?;
+        if !fields.is_empty() {
+            map.serialize_entry("fields", &fields)?;
+        }
         map.end()
     }
 }
@@ -368,7 +371,7 @@ mod tests {
             value,
             json!({"type": 4, "data": {
                 "content": "**Q:** hi",
-                "embeds": [{"title": "T", "description": "D", "url": "https://example.org",
+                "embeds": [{"title": "T", "type": "rich", "description": "D", "url": "https://example.org",
                             "color": 0x2B6CB0, "footer": {"text": "F"},
                             "fields": [{"name": "N", "value": "V", "inline": false}]}],
                 "allowed_mentions": {"parse": [], "users": [], "roles": []},
