@@ -288,7 +288,11 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
             };
             let (mut sink, mut incoming) = socket.split();
             let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41_250 } });
-            if sink.send(WsMessage::Text(hello.to_string())).await.is_err() {
+            if sink
+                .send(WsMessage::Text(hello.to_string().into()))
+                .await
+                .is_err()
+            {
                 return;
             }
             let (events_tx, mut events) = mpsc::unbounded_channel::<Value>();
@@ -301,13 +305,13 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
                         match payload["op"].as_u64() {
                             Some(1) => {
                                 let ack = json!({ "op": 11 });
-                                if sink.send(WsMessage::Text(ack.to_string())).await.is_err() { break }
+                                if sink.send(WsMessage::Text(ack.to_string().into())).await.is_err() { break }
                             }
                             Some(2) => {
                                 shared.identify_count.fetch_add(1, Ordering::SeqCst);
                                 let s = shared.sequence.fetch_add(1, Ordering::SeqCst) + 1;
                                 let ready = json!({ "op": 0, "t": "READY", "s": s, "d": ready_json(&url) });
-                                if sink.send(WsMessage::Text(ready.to_string())).await.is_err() { break }
+                                if sink.send(WsMessage::Text(ready.to_string().into())).await.is_err() { break }
                                 *shared.gateway.lock().unwrap() = Some(events_tx.clone());
                                 shared.identified.notify_waiters();
                             }
@@ -316,7 +320,7 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
                     }
                     event = events.recv() => {
                         let Some(event) = event else { break };
-                        if sink.send(WsMessage::Text(event.to_string())).await.is_err() { break }
+                        if sink.send(WsMessage::Text(event.to_string().into())).await.is_err() { break }
                     }
                 }
             }
