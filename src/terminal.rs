@@ -1,9 +1,23 @@
 //! Lays answers out for a person at a terminal (or a pipe): plain text, with matched
-//! words in bold when the output is a terminal.
+//! words in bold when the output takes colour (see [`stdout_has_color`]), and between
+//! `**` markers when it does not. Never writes to the terminal itself.
 
 use std::fmt::Write;
 
+use anstream::ColorChoice;
+use anstyle::Style;
+
 use crate::answer::{Answer, Hit};
+
+/// How matched words look on a terminal.
+const BOLD: Style = Style::new().bold();
+
+/// Whether standard output takes colour, as anstream decides for every CLI built on
+/// it: never with `NO_COLOR` set, always with `CLICOLOR_FORCE`, otherwise only on a
+/// terminal that supports it (not a pipe or a file).
+pub fn stdout_has_color() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != ColorChoice::Never
+}
 
 /// Turns our escaped Markdown snippet into terminal text: `**x**` becomes bold (or stays
 /// as is without colour), and Markdown escapes are removed.
@@ -21,11 +35,15 @@ pub fn snippet_text(snippet: &str, color: bool) -> String {
             '*' if chars.peek() == Some(&'*') => {
                 chars.next();
                 bold = !bold;
-                out.push_str(match (color, bold) {
-                    (true, true) => "\x1b[1m",
-                    (true, false) => "\x1b[0m",
-                    (false, _) => "**",
-                });
+                match (color, bold) {
+                    (true, true) => {
+                        let _ = write!(out, "{}", BOLD.render());
+                    }
+                    (true, false) => {
+                        let _ = write!(out, "{}", BOLD.render_reset());
+                    }
+                    (false, _) => out.push_str("**"),
+                }
             }
             _ => out.push(c),
         }

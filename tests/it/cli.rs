@@ -100,6 +100,29 @@ fn ask_prints_the_best_passages_as_text() {
 }
 
 #[test]
+fn matched_words_are_bold_only_where_colour_is_wanted() {
+    let fixture = Fixture::new();
+    fixture.build();
+    let (question, _) = RANKED_QUESTIONS[0];
+    let ask = |no_color: bool| {
+        let mut command = run(&fixture, &["ask", question]);
+        command.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        stdout_of(&command.assert().success().get_output().clone())
+    };
+    // A pipe, but colour forced: bold escapes instead of markers.
+    let forced = ask(false);
+    assert!(forced.contains("\x1b[1m"), "{forced}");
+    assert!(!forced.contains("**"), "{forced}");
+    // NO_COLOR wins over CLICOLOR_FORCE: markers, no escapes.
+    let plain = ask(true);
+    assert!(!plain.contains('\x1b'), "{plain}");
+    assert!(plain.contains("**"), "{plain}");
+}
+
+#[test]
 fn ask_json_is_one_object_with_exactly_the_documented_keys() {
     let fixture = Fixture::new();
     fixture.build();
@@ -394,6 +417,26 @@ fn check_corpus_on_a_bad_corpus_exits_1_and_names_file_and_line() {
     let line: usize = front_matter.split(':').nth(1).unwrap().parse().unwrap();
     assert!((3..=4).contains(&line), "{front_matter}");
     assert!(stderr_of(&output).contains("problem(s) found"));
+}
+
+#[test]
+fn check_corpus_refuses_a_review_date_that_does_not_exist() {
+    let kibo = KIBO_MD.replace("reviewed: 2026-11-27", "reviewed: 2026-02-31");
+    let fixture = Fixture::with_files(&[("iss/kibo.md", kibo.as_bytes())]);
+    let output = spacecollab(fixture.dir.path())
+        .arg("check-corpus")
+        .arg("--corpus")
+        .arg(&fixture.corpus)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout
+            .contains("iss/kibo.md:8: `reviewed` must be a date like 2026-11-27, not `2026-02-31`"),
+        "{stdout}"
+    );
 }
 
 #[test]
