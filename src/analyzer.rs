@@ -23,6 +23,26 @@ pub fn english_analyzer() -> TextAnalyzer {
     TextAnalyzer::from(EnglishTokenizer::default())
 }
 
+/// The terms of `text`, in order, as the index holds them.
+pub fn analyze(text: &str) -> Vec<String> {
+    analyze_with_offsets(text)
+        .into_iter()
+        .map(|(term, _)| term)
+        .collect()
+}
+
+/// The terms of `text` with the byte offset where each one's word starts.
+pub fn analyze_with_offsets(text: &str) -> Vec<(String, usize)> {
+    let mut tokenizer = EnglishTokenizer::default();
+    let mut stream = tokenizer.token_stream(text);
+    let mut tokens = Vec::new();
+    while stream.advance() {
+        let token = stream.token();
+        tokens.push((token.text.clone(), token.offset_from));
+    }
+    tokens
+}
+
 /// Words this long or longer, in bytes, are dropped (tantivy's `RemoveLongFilter::limit(40)`).
 const LONGEST_WORD_BYTES: usize = 40;
 

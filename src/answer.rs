@@ -10,13 +10,13 @@ use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, DocSet, Score, Searcher, TantivyDocument, Term, TERMINATED};
 
-use crate::analyzer::english_analyzer;
+use crate::analyzer::{analyze, analyze_with_offsets};
 use crate::corpus::split;
-use crate::index::{self, Generation, IndexError};
+use crate::index::{self, DocumentInfo, Generation, IndexError};
 use crate::query::{self, AnalyzedSynonyms, Terms, Weights};
+use crate::text::clip_chars;
 
 /// The searcher, the query it ran and the passages it found, best first.
 type RankedPassages = (
@@ -52,7 +52,7 @@ impl Default for AnswerSettings {
 }
 
 /// One passage in a result list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub doc_id: String,
     pub title: String,
@@ -60,11 +60,146 @@ pub struct Hit {
     pub source: String,
     pub score: f32,
     pub text: String,
-    /// Markdown: the best fragment of the passage, matched words in `**bold**`,
-    /// other Markdown characters escaped.
-    pub snippet: String,
-    #[serde(skip)]
+    /// The best fragment of the passage, with the question's words marked; each
+    /// renderer (Discord Markdown, terminal, JSON) marks them up its own way.
+    pub snippet: Snippet,
     pub position: u64,
+}
+
+/// `--json` and other machine readers get the snippet as plain text with the
+/// highlighted character ranges, and, for readers of earlier versions, `snippet`:
+/// the fragment with `**` around highlights and "…" where it is cut, unescaped.
+impl Serialize for Hit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct HitJson<'a> {
+            doc_id: &'a str,
+            title: &'a str,
+            section: &'a str,
+            source: &'a str,
+            score: f32,
+            text: &'a str,
+            snippet: String,
+            fragment: &'a str,
+            highlights: Vec<[usize; 2]>,
+            cut_before: bool,
+            cut_after: bool,
+        }
+        let fragment = &self.snippet.fragment;
+        let char_offset = |byte: usize| fragment[..byte].chars().count();
+        HitJson {
+            doc_id: &self.doc_id,
+            title: &self.title,
+            section: &self.section,
+            source: &self.source,
+            score: self.score,
+            text: &self.text,
+            snippet: self.snippet.marked("**", "**", str::to_string),
+            fragment,
+            highlights: self
+                .snippet
+                .highlights
+                .iter()
+                .map(|range| [char_offset(range.start), char_offset(range.end)])
+                .collect(),
+            cut_before: self.snippet.cut_before,
+            cut_after: self.snippet.cut_after,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// A fragment of a passage and where the question's words are in it, as tantivy's
+/// `Snippet` gives them: plain text, no markup.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Snippet {
+    /// The fragment, trimmed, as it stands in the passage.
+    pub fragment: String,
+    /// Byte ranges of `fragment` that hold the question's words, in order, not overlapping.
+    pub highlights: Vec<std::ops::Range<usize>>,
+    /// Whether the passage goes on before the fragment (a renderer shows "…").
+    pub cut_before: bool,
+    /// Whether the passage goes on after the fragment.
+    pub cut_after: bool,
+}
+
+impl Snippet {
+    /// The snippet of `text` made of `fragment` (a slice of it as tantivy returns it,
+    /// possibly with surrounding white space) and its highlighted byte ranges.
+    pub fn new(text: &str, fragment: &str, highlighted: &[std::ops::Range<usize>]) -> Snippet {
+        let trimmed = fragment.trim();
+        let lead = fragment.len() - fragment.trim_start().len();
+        let end = lead + trimmed.len();
+        let mut highlights: Vec<std::ops::Range<usize>> = Vec::new();
+        for range in highlighted {
+            let start = range.start.max(lead);
+            let stop = range.end.min(end);
+            if start >= stop {
+                continue;
+            }
+            let (start, stop) = (start - lead, stop - lead);
+            match highlights.last_mut() {
+                Some(last) if last.end >= start => last.end = last.end.max(stop),
+                _ => highlights.push(start..stop),
+            }
+        }
+        Snippet {
+            fragment: trimmed.to_string(),
+            highlights,
+            cut_before: !text.trim_start().starts_with(trimmed),
+            cut_after: !text.trim_end().ends_with(trimmed),
+        }
+    }
+
+    /// Walks the fragment as alternating plain and highlighted pieces, in order.
+    pub fn pieces(&self) -> impl Iterator<Item = (&str, bool)> + '_ {
+        let mut cursor = 0;
+        let mut ranges = self.highlights.iter().peekable();
+        std::iter::from_fn(move || {
+            if cursor >= self.fragment.len() {
+                return None;
+            }
+            match ranges.peek() {
+                Some(range) if range.start == cursor => {
+                    let range = ranges.next().expect("peeked");
+                    cursor = range.end;
+                    Some((&self.fragment[range.clone()], true))
+                }
+                Some(range) => {
+                    let piece = &self.fragment[cursor..range.start];
+                    cursor = range.start;
+                    Some((piece, false))
+                }
+                None => {
+                    let piece = &self.fragment[cursor..];
+                    cursor = self.fragment.len();
+                    Some((piece, false))
+                }
+            }
+        })
+    }
+
+    /// The fragment with its highlights between `open` and `close` and each piece of
+    /// text passed through `escape`, with "…" where the passage was cut.
+    pub fn marked(&self, open: &str, close: &str, escape: impl Fn(&str) -> String) -> String {
+        let mut out = String::with_capacity(self.fragment.len() + 16);
+        if self.cut_before {
+            out.push('…');
+        }
+        for (piece, highlighted) in self.pieces() {
+            if highlighted {
+                out.push_str(open);
+                out.push_str(&escape(piece));
+                out.push_str(close);
+            } else {
+                out.push_str(&escape(piece));
+            }
+        }
+        if self.cut_after {
+            out.push('…');
+        }
+        out
+    }
 }
 
 /// The engine's reply to a question.
@@ -116,8 +251,7 @@ const PASSAGES_PER_DOCUMENT_FETCHED: usize = 3;
 /// A generation plus what the engine derives from it once.
 #[derive(Debug)]
 pub struct Snapshot {
-    pub generation: Generation,
-    analyzer: TextAnalyzerHolder,
+    generation: Generation,
     synonyms: AnalyzedSynonyms,
     /// The document id of every passage, by segment and doc number (see
     /// [`document_ids`]): grouping hundreds of passages per query by reading stored
@@ -131,15 +265,6 @@ pub struct Snapshot {
 
 /// Unknown words remembered per generation before the memo starts afresh.
 const MAX_REMEMBERED_SPELLINGS: usize = 10_000;
-
-/// `TextAnalyzer` has no `Debug`; this wrapper gives it one.
-struct TextAnalyzerHolder(TextAnalyzer);
-
-impl std::fmt::Debug for TextAnalyzerHolder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TextAnalyzer")
-    }
-}
 
 /// The document id of every passage, by segment and doc number. Read from the `doc_id`
 /// field's term dictionary and postings rather than from stored documents: no passage
@@ -178,14 +303,12 @@ fn document_ids(searcher: &Searcher, field: tantivy::schema::Field) -> Vec<Vec<A
 
 impl Snapshot {
     fn new(generation: Generation) -> Snapshot {
-        let analyzer = english_analyzer();
-        let synonyms = AnalyzedSynonyms::new(&analyzer, &generation.synonyms);
+        let synonyms = AnalyzedSynonyms::new(&generation.synonyms);
         // Filled here, when a generation is opened or switched to, not by the first
         // question that needs it.
         let doc_ids = document_ids(&generation.reader.searcher(), generation.fields.doc_id);
         Snapshot {
             generation,
-            analyzer: TextAnalyzerHolder(analyzer),
             synonyms,
             doc_ids,
             spellings: Mutex::new(HashMap::new()),
@@ -232,8 +355,80 @@ impl Snapshot {
 
     /// The analyzed form of a question, as the engine will search for it.
     pub fn terms(&self, question: &str) -> Terms {
-        query::question_terms(&self.analyzer.0, &self.synonyms, question)
+        query::question_terms(&self.synonyms, question)
     }
+
+    /// Every document of this generation, in corpus order.
+    pub fn documents(&self) -> &[DocumentInfo] {
+        &self.generation.manifest.documents
+    }
+
+    /// The document with this id, or else the first whose title is this one (ignoring
+    /// ASCII case), as `/source` and its autocompletion name them.
+    pub fn find_document(&self, id_or_title: &str) -> Option<&DocumentInfo> {
+        let documents = self.documents();
+        documents.iter().find(|d| d.id == id_or_title).or_else(|| {
+            documents
+                .iter()
+                .find(|d| d.title.eq_ignore_ascii_case(id_or_title))
+        })
+    }
+
+    /// How many passages this generation holds.
+    pub fn passage_count(&self) -> usize {
+        self.generation.manifest.passages
+    }
+
+    /// How many tantivy segments this generation is split into; each costs every
+    /// question time, so builds keep it low.
+    pub fn segment_count(&self) -> usize {
+        self.generation.reader.searcher().segment_readers().len()
+    }
+
+    /// Whether some passage body contains the analyzed term `term`.
+    pub fn body_contains(&self, term: &str) -> bool {
+        let searcher = self.generation.reader.searcher();
+        searcher
+            .doc_freq(&Term::from_field_text(self.generation.fields.body, term))
+            .is_ok_and(|n| n > 0)
+    }
+
+    /// Every passage as stored, in index order, for tools and tests that check what a
+    /// build wrote. Reads the whole store: not for the query path.
+    pub fn stored_passages(&self) -> Vec<StoredPassage> {
+        let searcher = self.generation.reader.searcher();
+        let fields = self.generation.fields;
+        let mut passages = Vec::new();
+        for (segment_ord, reader) in searcher.segment_readers().iter().enumerate() {
+            for doc_id in reader.doc_ids_alive() {
+                let address = DocAddress::new(segment_ord as u32, doc_id);
+                let Ok(stored) = searcher.doc::<TantivyDocument>(address) else {
+                    continue;
+                };
+                passages.push(StoredPassage {
+                    doc_id: stored_text(&stored, fields.doc_id),
+                    title: stored_text(&stored, fields.title),
+                    section: stored_text(&stored, fields.section),
+                    text: stored_text(&stored, fields.body),
+                });
+            }
+        }
+        passages
+    }
+
+    /// The name of the generation folder in service.
+    pub(crate) fn generation_name(&self) -> &str {
+        &self.generation.name
+    }
+}
+
+/// A passage as the index stores it (see [`Snapshot::stored_passages`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPassage {
+    pub doc_id: String,
+    pub title: String,
+    pub section: String,
+    pub text: String,
 }
 
 impl std::fmt::Debug for Engine {
@@ -262,8 +457,13 @@ impl Engine {
     /// # Errors
     /// When the generation on disk cannot be opened; the old one stays in service.
     pub fn reload(&self) -> Result<(), IndexError> {
+        // Reading the pointer is one small file; opening a generation reads its
+        // manifest and every segment's metadata, so it is done only on a change.
+        if index::current_name(&self.root)? == self.snapshot().generation_name() {
+            return Ok(());
+        }
         let generation = index::open_current(&self.root)?;
-        if generation.name != self.snapshot().generation.name {
+        if generation.name != self.snapshot().generation_name() {
             let snapshot = Arc::new(Snapshot::new(generation));
             *self
                 .current
@@ -301,10 +501,9 @@ impl Engine {
             Some(top) => {
                 let weights = term_weights(&snapshot, &terms);
                 let forms = term_forms(&snapshot, &terms);
-                let body = query::analyze_with_offsets(&snapshot.analyzer.0, &top.text);
+                let body = analyze_with_offsets(&top.text);
                 (
-                    coverage(&snapshot, &terms, &forms, &weights, top, &body)
-                        >= self.settings.min_coverage,
+                    coverage(&terms, &forms, &weights, top, &body) >= self.settings.min_coverage,
                     best_sentence(&forms, &weights, &top.text, &body),
                 )
             }
@@ -371,7 +570,7 @@ impl Engine {
             self.settings.weights,
             &|stem| snapshot.spellings(&searcher, stem),
         )?;
-        match searcher.search(&*query, &TopDocs::with_limit(candidates)) {
+        match searcher.search(&*query, &TopDocs::with_limit(candidates).order_by_score()) {
             Ok(top) => Some((searcher, query, top)),
             Err(error) => {
                 tracing::warn!(%error, "search failed");
@@ -456,13 +655,10 @@ fn to_hit(
     let text = stored_text(stored, fields.body);
     let snippet = match snippets.map(|g| g.snippet(&text)) {
         Some(snippet) if !snippet.is_empty() => {
-            markdown_snippet(&text, snippet.fragment(), snippet.highlighted())
+            Snippet::new(&text, snippet.fragment(), snippet.highlighted())
         }
         // No question word is in the body (the match was on title or section): show the start.
-        _ => {
-            let start = query::clip_chars(&text, snippet_chars);
-            markdown_snippet(&text, start, &[])
-        }
+        _ => Snippet::new(&text, clip_chars(&text, snippet_chars), &[]),
     };
     Hit {
         doc_id: stored_text(stored, fields.doc_id),
@@ -477,62 +673,6 @@ fn to_hit(
             .and_then(|v| v.as_u64())
             .unwrap_or(0),
     }
-}
-
-/// Renders a fragment as Markdown with its highlighted ranges in bold, escaping every
-/// other Markdown character, and with "…" where the fragment cuts the passage.
-pub fn markdown_snippet(
-    text: &str,
-    fragment: &str,
-    highlighted: &[std::ops::Range<usize>],
-) -> String {
-    let mut out = String::with_capacity(fragment.len() + 16);
-    let trimmed = fragment.trim();
-    let lead = fragment.len() - fragment.trim_start().len();
-    let starts_text = text.trim_start().starts_with(trimmed);
-    let ends_text = text.trim_end().ends_with(trimmed);
-    if !starts_text {
-        out.push('…');
-    }
-    let mut cursor = lead;
-    let end = lead + trimmed.len();
-    for range in highlighted {
-        let (start, stop) = (range.start.max(cursor), range.end.min(end));
-        if start >= stop {
-            continue;
-        }
-        out.push_str(&escape_markdown(&fragment[cursor..start]));
-        out.push_str("**");
-        out.push_str(&escape_markdown(&fragment[start..stop]));
-        out.push_str("**");
-        cursor = stop;
-    }
-    out.push_str(&escape_markdown(&fragment[cursor..end]));
-    if !ends_text {
-        out.push('…');
-    }
-    out
-}
-
-/// Escapes the characters Markdown (as Discord renders it) gives meaning to, and the
-/// quote, heading and list markers that only count at the start of a line.
-pub fn escape_markdown(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut line_start = true;
-    for c in text.chars() {
-        let special = matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<')
-            || (line_start && matches!(c, '>' | '#' | '-'));
-        if special {
-            out.push('\\');
-        }
-        out.push(c);
-        if c == '\n' {
-            line_start = true;
-        } else if !c.is_whitespace() {
-            line_start = false;
-        }
-    }
-    out
 }
 
 /// The weight of each question term: its inverse document frequency in passage bodies.
@@ -574,7 +714,6 @@ fn term_forms(snapshot: &Snapshot, terms: &Terms) -> Vec<Vec<String>> {
 /// BM25 scores are not comparable between questions; this share is. `body` is the
 /// passage text analyzed.
 fn coverage(
-    snapshot: &Snapshot,
     terms: &Terms,
     forms: &[Vec<String>],
     weights: &[f32],
@@ -583,7 +722,7 @@ fn coverage(
 ) -> f32 {
     let heading = format!("{} {}", hit.title, hit.section);
     let mut passage_terms: HashSet<&str> = body.iter().map(|(term, _)| term.as_str()).collect();
-    let heading_terms = query::analyze(&snapshot.analyzer.0, &heading);
+    let heading_terms = analyze(&heading);
     passage_terms.extend(heading_terms.iter().map(String::as_str));
     let alternatives_present = terms.alternatives.iter().any(|alternative| {
         alternative
@@ -662,7 +801,6 @@ fn suggest(snapshot: &Snapshot, question: &str, terms: &Terms) -> Option<String>
     let generation = &snapshot.generation;
     let fields = generation.fields;
     let searcher = generation.reader.searcher();
-    let analyzer = &snapshot.analyzer.0;
     // Most questions have no unknown word; they need no look at their words one by one.
     if !terms
         .terms
@@ -671,7 +809,7 @@ fn suggest(snapshot: &Snapshot, question: &str, terms: &Terms) -> Option<String>
     {
         return None;
     }
-    let question = query::clip_chars(question, query::MAX_QUESTION_CHARS);
+    let question = clip_chars(question, query::MAX_QUESTION_CHARS);
     let mut corrected = question.to_string();
     let mut changed = false;
     let words: Vec<&str> = question
@@ -679,7 +817,7 @@ fn suggest(snapshot: &Snapshot, question: &str, terms: &Terms) -> Option<String>
         .filter(|w| !w.is_empty())
         .collect();
     for word in words {
-        let analyzed = query::analyze(analyzer, word);
+        let analyzed = analyze(word);
         let [stem] = analyzed.as_slice() else {
             continue;
         };
@@ -704,12 +842,14 @@ fn surface_form(snapshot: &Snapshot, searcher: &Searcher, stem: &str) -> Option<
         Term::from_field_text(body, stem),
         tantivy::schema::IndexRecordOption::Basic,
     );
-    let top = searcher.search(&query, &TopDocs::with_limit(1)).ok()?;
+    let top = searcher
+        .search(&query, &TopDocs::with_limit(1).order_by_score())
+        .ok()?;
     let (_, address) = top.first()?;
     let stored: TantivyDocument = searcher.doc(*address).ok()?;
     let text = stored_text(&stored, body);
     text.split(|c: char| !c.is_alphanumeric())
-        .find(|word| query::analyze(&snapshot.analyzer.0, word) == [stem])
+        .find(|word| analyze(word) == [stem])
         .map(str::to_string)
 }
 
@@ -718,18 +858,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snippets_bold_highlights_and_escape_markdown() {
-        let text = "The *Kibo* module_a was built by JAXA.";
+    fn snippets_keep_highlights_inside_the_trimmed_fragment() {
+        let text = "The Kibo module was built by JAXA.";
         let start = text.find("JAXA").unwrap();
-        let highlighted = [start..start + 4, start + 4..start + 4];
-        let snippet = markdown_snippet(text, text, &highlighted);
-        assert_eq!(snippet, "The \\*Kibo\\* module\\_a was built by **JAXA**.");
+        let snippet = Snippet::new(text, text, &[start..start + 4, start + 4..start + 4]);
+        assert_eq!(snippet.highlights, vec![start..start + 4]);
+        assert!(!snippet.cut_before && !snippet.cut_after);
+        assert_eq!(
+            snippet.marked("[", "]", str::to_string),
+            "The Kibo module was built by [JAXA]."
+        );
+        let padded = format!("  {text}");
+        let shifted = Snippet::new(
+            &padded,
+            &padded,
+            std::slice::from_ref(&(start + 2..start + 6)),
+        );
+        assert_eq!(shifted.fragment, text);
+        assert_eq!(shifted.highlights, vec![start..start + 4]);
     }
 
     #[test]
-    fn cut_fragments_get_ellipses() {
+    fn cut_fragments_are_marked_and_adjacent_highlights_merge() {
         let text = "One two three four five.";
-        assert_eq!(markdown_snippet(text, "two three", &[]), "…two three…");
-        assert_eq!(markdown_snippet(text, "One two", &[]), "One two…");
+        let snippet = Snippet::new(text, "two three", &[0..3, 3..4, 4..9]);
+        assert!(snippet.cut_before && snippet.cut_after);
+        assert_eq!(snippet.highlights, vec![0..9]);
+        assert_eq!(snippet.marked("*", "*", str::to_uppercase), "…*TWO THREE*…");
+        let start = Snippet::new(text, "One two", &[]);
+        assert_eq!(start.marked("*", "*", str::to_string), "One two…");
     }
 }

@@ -17,9 +17,8 @@ use tantivy::schema::{
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{doc, Index, IndexWriter, TantivyDocument, Term};
 
-use crate::analyzer::english_analyzer;
+use crate::analyzer::{analyze, english_analyzer};
 use crate::corpus::{Corpus, Document, Synonyms};
-use crate::query::analyze;
 
 /// Name under which our English analyzer is registered with tantivy.
 pub const ANALYZER: &str = "spacecollab_en";
@@ -30,8 +29,9 @@ const SYNONYMS_COPY: &str = "synonyms.json";
 const GENERATION_PREFIX: &str = "gen-";
 /// Version of the schema and analyzer. Bump it whenever either changes, so that an
 /// incremental reindex never mixes passages analyzed two ways.
-/// Format 2 searches section headings without their document's title words.
-pub const INDEX_FORMAT: u32 = 2;
+/// Format 2 searches section headings without their document's title words; format 3
+/// is written by tantivy 0.27, whose stemmer is another implementation.
+pub const INDEX_FORMAT: u32 = 3;
 /// An incremental build merges all segments into one while the index holds at most
 /// this many passages (about 0.2 s of merging).
 const MERGE_ALL_UP_TO_PASSAGES: usize = 10_000;
@@ -193,15 +193,23 @@ pub struct BuildReport {
 /// # Errors
 /// [`IndexError::Missing`] when nothing was built yet; others when files are damaged.
 pub fn open_current(root: &Path) -> Result<Generation, IndexError> {
+    open_generation(root, &current_name(root)?)
+}
+
+/// The name of the generation `CURRENT` points at, without opening it.
+///
+/// # Errors
+/// [`IndexError::Missing`] when nothing was built yet; [`IndexError::Io`] when the
+/// pointer cannot be read.
+pub fn current_name(root: &Path) -> Result<String, IndexError> {
     let pointer = root.join(CURRENT_FILE);
-    let name = match std::fs::read_to_string(&pointer) {
-        Ok(name) => name.trim().to_string(),
+    match std::fs::read_to_string(&pointer) {
+        Ok(name) => Ok(name.trim().to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(IndexError::Missing(root.to_path_buf()))
+            Err(IndexError::Missing(root.to_path_buf()))
         }
-        Err(e) => return Err(io_error(&pointer)(e)),
-    };
-    open_generation(root, &name)
+        Err(e) => Err(io_error(&pointer)(e)),
+    }
 }
 
 fn open_generation(root: &Path, name: &str) -> Result<Generation, IndexError> {
@@ -435,8 +443,8 @@ fn add_document(
             fields.position => passage.position as u64,
         );
         if !passage.section.is_empty() {
-            let title_terms = title_terms
-                .get_or_insert_with(|| analyze(&analyzer, &document.title).into_iter().collect());
+            let title_terms =
+                title_terms.get_or_insert_with(|| analyze(&document.title).into_iter().collect());
             let heading = heading_terms(&mut analyzer, title_terms, &passage.section);
             entry.add_text(fields.section, &passage.section);
             entry.add_text(fields.heading, heading);
@@ -580,7 +588,7 @@ mod tests {
     #[test]
     fn headings_drop_the_words_of_their_documents_title() {
         let mut analyzer = english_analyzer();
-        let title: HashSet<String> = analyze(&analyzer, "Columbus: Europe's laboratory on the ISS")
+        let title: HashSet<String> = analyze("Columbus: Europe's laboratory on the ISS")
             .into_iter()
             .collect();
         let heading =

@@ -13,4 +13,5 @@ pub mod index;
 pub mod query;
 pub mod reindex;
 pub mod terminal;
+pub mod text;
 pub mod watch;

@@ -246,46 +246,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens the index, building it from the corpus first when there is none yet, so that
-/// a new user's first question just works.
+/// Opens the index, building it from the corpus first (with a progress bar and a
+/// summary) when there is none yet, so that a new user's first question just works.
 fn open_or_build(config: &Config) -> anyhow::Result<Engine> {
-    match Engine::open(&config.index_path, config.answer) {
-        Err(missing @ (IndexError::Missing(_) | IndexError::OtherFormat { .. })) => {
-            let why = match missing {
-                IndexError::OtherFormat { found, .. } => {
-                    format!(
-                        "The index in {} was written by another version (format {found})",
-                        config.index_path.display()
-                    )
-                }
+    check_corpus_path(config)?;
+    let bar = progress_bar();
+    let (engine, built) = reindex::open_or_build(
+        &config.corpus_path,
+        &config.index_path,
+        config.index_threads,
+        config.answer,
+        |why| {
+            let why = match why {
+                IndexError::OtherFormat { found, .. } => format!(
+                    "The index in {} was written by another version (format {found})",
+                    config.index_path.display()
+                ),
                 _ => format!("No index yet in {}", config.index_path.display()),
             };
             eprintln!("{why}; building it from {}.", config.corpus_path.display());
-            rebuild(config, false)?;
-            Engine::open(&config.index_path, config.answer).with_context(|| {
-                format!("cannot open the index in {}", config.index_path.display())
-            })
-        }
-        other => other
-            .with_context(|| format!("cannot open the index in {}", config.index_path.display())),
+        },
+        |stage| show_stage(&bar, stage),
+    )
+    .with_context(|| format!("cannot open the index in {}", config.index_path.display()))?;
+    bar.finish_and_clear();
+    if let Some(report) = built {
+        print_summary(&report);
     }
+    Ok(engine)
 }
 
 /// Builds the index with a progress bar (on a terminal) and prints a one-line summary.
 fn rebuild(config: &Config, full: bool) -> anyhow::Result<()> {
-    if !config.corpus_path.exists() {
-        return Err(UsageError(format!(
-            "the corpus path {} does not exist",
-            config.corpus_path.display()
-        ))
-        .into());
-    }
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:>9} [{bar:30}] {pos}/{len} ({elapsed})")
-            .expect("the template is valid")
-            .progress_chars("=> "),
-    );
+    check_corpus_path(config)?;
+    let bar = progress_bar();
     let reindex = if full {
         reindex::rebuild
     } else {
@@ -295,23 +289,61 @@ fn rebuild(config: &Config, full: bool) -> anyhow::Result<()> {
         &config.corpus_path,
         &config.index_path,
         config.index_threads,
-        |stage| {
-            let (message, done, total) = match stage {
-                Stage::Reading(done, total) => ("reading", done, total),
-                Stage::Indexing(done, total) => ("indexing", done, total),
-            };
-            bar.set_message(message);
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        },
+        |stage| show_stage(&bar, stage),
     )
     .with_context(|| format!("cannot index {}", config.corpus_path.display()))?;
     bar.finish_and_clear();
+    print_summary(&report);
+    Ok(())
+}
+
+fn check_corpus_path(config: &Config) -> anyhow::Result<()> {
+    if config.corpus_path.exists() {
+        Ok(())
+    } else {
+        Err(UsageError(format!(
+            "the corpus path {} does not exist",
+            config.corpus_path.display()
+        ))
+        .into())
+    }
+}
+
+/// A bar for reindex progress; indicatif draws nothing when stderr is not a terminal.
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>9} [{bar:30}] {pos}/{len} ({elapsed})")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+fn show_stage(bar: &ProgressBar, stage: Stage) {
+    let (message, done, total) = match stage {
+        Stage::Reading(done, total) => ("reading", done, total),
+        Stage::Indexing(done, total) => ("indexing", done, total),
+    };
+    bar.set_message(message);
+    bar.set_length(total as u64);
+    bar.set_position(done as u64);
+}
+
+fn print_summary(report: &reindex::Report) {
     for skipped in &report.skipped {
         eprintln!("skipped {skipped}");
     }
+    // The breakdown by format says something only when formats are mixed or files were
+    // skipped; it stays on the summary's one line, before the count of skipped files.
+    let mut by_format = String::new();
+    if report.formats.len() > 1 || !report.skipped.is_empty() {
+        for format in &report.formats {
+            by_format.push_str(&format!("{format}; "));
+        }
+    }
     eprintln!(
-        "Indexed {} documents ({} passages, {:.1} MB) in {:.2} s; {} added, {} changed, {} removed; {} file(s) skipped.",
+        "Indexed {} documents ({} passages, {:.1} MB) in {:.2} s; {} added, {} changed, {} removed; {by_format}{} file(s) skipped.",
         report.documents,
         report.passages,
         report.bytes as f64 / 1e6,
@@ -321,7 +353,6 @@ fn rebuild(config: &Config, full: bool) -> anyhow::Result<()> {
         report.removed.len(),
         report.skipped.len()
     );
-    Ok(())
 }
 
 /// Reads questions line by line and answers each, until end of input or `quit`.
@@ -332,7 +363,7 @@ fn chat(engine: &Engine) -> anyhow::Result<()> {
     if interactive {
         println!(
             "Ask about international collaboration in space ({} documents). Type quit to leave.",
-            snapshot.generation.manifest.documents.len()
+            snapshot.documents().len()
         );
     }
     let mut stdout = std::io::stdout();

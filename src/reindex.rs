@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answer::{AnswerSettings, Engine};
 use crate::corpus::{self, CorpusError};
 use crate::index::{self, IndexError};
 
@@ -60,8 +61,83 @@ pub struct Report {
     /// Titles of documents no longer in the corpus.
     pub removed: Vec<String>,
     pub skipped: Vec<CorpusError>,
+    /// Documents, passages and skipped files per format, in [`corpus::Format`] order,
+    /// then other kinds of file by extension.
+    pub formats: Vec<FormatSummary>,
     pub bytes: u64,
     pub seconds: f64,
+}
+
+/// What one format contributed to a reindex.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FormatSummary {
+    /// The format's name (`pdf`, `html`, ...), or the extension of files not read.
+    pub format: String,
+    pub documents: usize,
+    pub passages: usize,
+    pub skipped: usize,
+}
+
+impl std::fmt::Display for FormatSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} document{}, {} passage{}, {} skipped",
+            self.format,
+            self.documents,
+            if self.documents == 1 { "" } else { "s" },
+            self.passages,
+            if self.passages == 1 { "" } else { "s" },
+            self.skipped
+        )
+    }
+}
+
+/// Sums documents (by their path and passage count) and skipped files by format.
+pub fn summarize_formats<'a>(
+    documents: impl IntoIterator<Item = (&'a str, usize)>,
+    skipped: &[CorpusError],
+) -> Vec<FormatSummary> {
+    // Sorted by format first, then by extension for files of no format.
+    let mut summaries: std::collections::BTreeMap<(Option<corpus::Format>, String), FormatSummary> =
+        std::collections::BTreeMap::new();
+    let key = |location: &str| match corpus::Format::of_location(location) {
+        Some(format) => (Some(format), format.name().to_string()),
+        None => {
+            let extension = Path::new(location)
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_else(|| "other".to_string());
+            (None, extension)
+        }
+    };
+    let mut add = |location: &str, documents: usize, passages: usize, skipped: usize| {
+        let key = key(location);
+        let summary = summaries
+            .entry(key.clone())
+            .or_insert_with(|| FormatSummary {
+                format: key.1,
+                ..FormatSummary::default()
+            });
+        summary.documents += documents;
+        summary.passages += passages;
+        summary.skipped += skipped;
+    };
+    for (path, passages) in documents {
+        add(path, 1, passages, 0);
+    }
+    for error in skipped {
+        add(error.path(), 0, 0, 1);
+    }
+    // `None` sorts first in a tuple; files of no format go last.
+    let (known, unknown): (Vec<_>, Vec<_>) = summaries
+        .into_iter()
+        .partition(|((format, _), _)| format.is_some());
+    known
+        .into_iter()
+        .chain(unknown)
+        .map(|(_, summary)| summary)
+        .collect()
 }
 
 /// Progress of a reindex, for bars and status messages.
@@ -252,12 +328,21 @@ impl Reindexer {
         // The generation just replaced is no longer needed by this process.
         index::remove_stale_generations(&self.index);
 
+        let formats = summarize_formats(
+            built
+                .manifest
+                .documents
+                .iter()
+                .map(|d| (d.path.as_str(), d.passages)),
+            &corpus.skipped,
+        );
         let mut report = Report {
             documents: built.manifest.documents.len(),
             passages: built.manifest.passages,
             written: built.written,
             incremental: built.incremental,
             skipped: corpus.skipped,
+            formats,
             bytes: corpus.bytes,
             ..Report::default()
         };
@@ -321,6 +406,33 @@ pub fn update(
     run_locked(corpus_path, index_path, threads, false, progress)
 }
 
+/// Opens the index under `index_path`, building it from `corpus_path` first when there
+/// is none yet or it was written with another index format, so that a new user's first
+/// question just works. `before_build` hears why a build is needed (an
+/// [`IndexError::Missing`] or [`IndexError::OtherFormat`]) before it starts; the
+/// report of that build comes back with the engine.
+///
+/// # Errors
+/// When the index cannot be opened for another reason, or the build fails.
+pub fn open_or_build(
+    corpus_path: &Path,
+    index_path: &Path,
+    threads: usize,
+    settings: AnswerSettings,
+    before_build: impl FnOnce(&IndexError),
+    progress: impl FnMut(Stage),
+) -> Result<(Engine, Option<Report>), ReindexError> {
+    match Engine::open(index_path, settings) {
+        Ok(engine) => Ok((engine, None)),
+        Err(why @ (IndexError::Missing(_) | IndexError::OtherFormat { .. })) => {
+            before_build(&why);
+            let report = update(corpus_path, index_path, threads, progress)?;
+            Ok((Engine::open(index_path, settings)?, Some(report)))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// One reindex from the command line: take the lock, run, release.
 fn run_locked(
     corpus_path: &Path,
@@ -344,6 +456,43 @@ mod tests {
         assert_eq!(Stage::Reading(10, 10).percent(), 20);
         assert_eq!(Stage::Indexing(5, 10).percent(), 60);
         assert_eq!(Stage::Indexing(10, 10).percent(), 100);
+    }
+
+    #[test]
+    fn formats_are_summed_from_paths_and_skipped_files() {
+        let skipped = vec![
+            CorpusError::Encrypted {
+                path: "kits/locked.pdf".to_string(),
+            },
+            CorpusError::Unsupported {
+                path: "notes.docx".to_string(),
+                extension: "docx".to_string(),
+            },
+            CorpusError::JsonLine {
+                path: "set.jsonl".to_string(),
+                line: 3,
+                message: "bad".to_string(),
+            },
+        ];
+        let documents = [
+            ("reports/a.pdf", 40),
+            ("b.PDF", 2),
+            ("kibo.md", 5),
+            ("set.jsonl:1", 1),
+        ];
+        let lines: Vec<String> = summarize_formats(documents, &skipped)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                "markdown: 1 document, 5 passages, 0 skipped",
+                "pdf: 2 documents, 42 passages, 1 skipped",
+                "jsonl: 1 document, 1 passage, 1 skipped",
+                "docx: 0 documents, 0 passages, 1 skipped",
+            ]
+        );
     }
 
     #[test]

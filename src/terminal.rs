@@ -7,7 +7,7 @@ use std::fmt::Write;
 use anstream::ColorChoice;
 use anstyle::Style;
 
-use crate::answer::{Answer, Hit};
+use crate::answer::{Answer, Hit, Snippet};
 
 /// How matched words look on a terminal.
 const BOLD: Style = Style::new().bold();
@@ -19,36 +19,15 @@ pub fn stdout_has_color() -> bool {
     anstream::AutoStream::choice(&std::io::stdout()) != ColorChoice::Never
 }
 
-/// Turns our escaped Markdown snippet into terminal text: `**x**` becomes bold (or stays
-/// as is without colour), and Markdown escapes are removed.
-pub fn snippet_text(snippet: &str, color: bool) -> String {
-    let mut out = String::with_capacity(snippet.len());
-    let mut chars = snippet.chars().peekable();
-    let mut bold = false;
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(next) = chars.next() {
-                    out.push(next);
-                }
-            }
-            '*' if chars.peek() == Some(&'*') => {
-                chars.next();
-                bold = !bold;
-                match (color, bold) {
-                    (true, true) => {
-                        let _ = write!(out, "{}", BOLD.render());
-                    }
-                    (true, false) => {
-                        let _ = write!(out, "{}", BOLD.render_reset());
-                    }
-                    (false, _) => out.push_str("**"),
-                }
-            }
-            _ => out.push(c),
-        }
+/// A snippet as terminal text: highlighted words in bold where colour is wanted, between
+/// `**` markers elsewhere (a pipe, a file, `NO_COLOR`), so that they still stand out.
+pub fn snippet_text(snippet: &Snippet, color: bool) -> String {
+    if color {
+        let (open, close) = (BOLD.render().to_string(), BOLD.render_reset().to_string());
+        snippet.marked(&open, &close, str::to_string)
+    } else {
+        snippet.marked("**", "**", str::to_string)
     }
-    out
 }
 
 fn indent(text: &str, prefix: &str) -> String {
@@ -117,8 +96,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snippets_lose_escapes_and_keep_bold_markers_without_color() {
-        assert_eq!(snippet_text("a \\*b\\* **c** d", false), "a *b* **c** d");
-        assert_eq!(snippet_text("**c**", true), "\x1b[1mc\x1b[0m");
+    fn snippets_are_bold_on_a_terminal_and_marked_elsewhere() {
+        let text = "a *b* c d";
+        let snippet = Snippet::new(text, text, std::slice::from_ref(&(6..7)));
+        assert_eq!(snippet_text(&snippet, false), "a *b* **c** d");
+        assert_eq!(snippet_text(&snippet, true), "a *b* \x1b[1mc\x1b[0m d");
     }
 }

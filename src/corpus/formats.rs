@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use scraper::{ElementRef, Html, Node};
 
 use super::front_matter::{self, FrontMatter};
+use super::pdf::PdfProblem;
 use super::split::collapse_whitespace;
-use super::{CorpusError, Document, Format, Section};
+use super::{html, pdf, text, title, CorpusError, Document, Format, Section};
 
 /// The documents one file yielded and the problems that kept parts of it out.
 #[derive(Debug, Default)]
@@ -35,6 +35,11 @@ impl Loaded {
 /// Parses one file, choosing the reader by extension. `path` is relative to the corpus root.
 pub fn parse_file(path: &Path, bytes: &[u8]) -> Loaded {
     let display = path.display().to_string();
+    let id = document_id(path);
+    let format = Format::of(path);
+    if format == Some(Format::Pdf) {
+        return Loaded::one(parse_pdf(&display, id, bytes));
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
@@ -49,13 +54,19 @@ pub fn parse_file(path: &Path, bytes: &[u8]) -> Loaded {
             }));
         }
     };
-    let id = document_id(path);
-    match Format::of(path) {
+    match format {
         Some(Format::Markdown) => Loaded::one(parse_markdown(&display, id, text)),
         Some(Format::PlainText) => Loaded::one(parse_plain_text(&display, id, text)),
         Some(Format::Html) => Loaded::one(parse_html(&display, id, text)),
         Some(Format::JsonLines) => parse_json_lines(&display, text),
-        None => Loaded::default(),
+        Some(Format::Pdf) => unreachable!("PDFs are read before the UTF-8 check"),
+        None => Loaded::one(Err(CorpusError::Unsupported {
+            path: display,
+            extension: path
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase())
+                .unwrap_or_default(),
+        })),
     }
 }
 
@@ -69,9 +80,9 @@ fn document_id(path: &Path) -> String {
         .join("/")
 }
 
-/// A readable title from a file name: `iss-kibo` becomes `Iss kibo`.
-fn title_from_id(id: &str) -> String {
-    let stem = id.rsplit('/').next().unwrap_or(id).replace(['-', '_'], " ");
+/// A title from a JSON Lines record's id: `doc-12` becomes `Doc 12`.
+fn title_from_record_id(id: &str) -> String {
+    let stem = id.replace(['-', '_'], " ");
     let mut chars = stem.chars();
     chars
         .next()
@@ -79,6 +90,8 @@ fn title_from_id(id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Assembles a document. Without a title from its front matter or its text, the document
+/// is named after its file, spelled as `text` spells the file name's words.
 fn build(
     path: &str,
     id: String,
@@ -100,8 +113,15 @@ fn build(
     let title = front_matter
         .title
         .filter(|t| !t.trim().is_empty())
-        .or(found_title)
-        .unwrap_or_else(|| title_from_id(&id));
+        .or(found_title.filter(|t| !t.trim().is_empty()))
+        .unwrap_or_else(|| {
+            let text: Vec<&str> = sections
+                .iter()
+                .flat_map(|s| s.heading.iter().chain(&s.paragraphs))
+                .map(String::as_str)
+                .collect();
+            title::from_file_name(&id, &text.join("\n"))
+        });
     Ok(Document {
         id: front_matter.id.unwrap_or(id),
         title: collapse_whitespace(&title),
@@ -125,10 +145,7 @@ fn parse_markdown(path: &str, id: String, text: &str) -> Result<Document, Corpus
     })?;
     let has_title = split.front_matter.title.is_some();
 
-    let mut sections = vec![Section {
-        heading: None,
-        paragraphs: Vec::new(),
-    }];
+    let mut sections = vec![Section::new(None, Vec::new())];
     let mut found_title = None;
     let mut heading: Option<(HeadingLevel, String)> = None;
     let mut block = String::new();
@@ -163,10 +180,7 @@ fn parse_markdown(path: &str, id: String, text: &str) -> Result<Document, Corpus
                     if level == HeadingLevel::H1 && !has_title && found_title.is_none() {
                         found_title = Some(text);
                     } else if !text.is_empty() {
-                        sections.push(Section {
-                            heading: Some(text),
-                            paragraphs: Vec::new(),
-                        });
+                        sections.push(Section::new(Some(text), Vec::new()));
                     }
                 }
             }
@@ -221,186 +235,76 @@ fn parse_markdown(path: &str, id: String, text: &str) -> Result<Document, Corpus
     )
 }
 
-/// Plain text: paragraphs are separated by blank lines. A short first line without
-/// final punctuation is taken as the title.
+/// Plain text: see [`text`]. Without a title line, the file name is the title.
 fn parse_plain_text(path: &str, id: String, text: &str) -> Result<Document, CorpusError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut paragraphs: Vec<String> = text
-        .split("\n\n")
-        .flat_map(|chunk| chunk.split("\r\n\r\n"))
-        .map(collapse_whitespace)
-        .filter(|p| !p.is_empty())
-        .collect();
-    let mut title = None;
-    if let Some(first) = paragraphs.first() {
-        let looks_like_title = first.split_whitespace().count() <= 15
-            && !first.ends_with(['.', '!', '?', ':', ';', ','])
-            && paragraphs.len() > 1;
-        if looks_like_title {
-            title = Some(paragraphs.remove(0));
-        }
-    }
-    let sections = vec![Section {
-        heading: None,
-        paragraphs,
-    }];
-    build(path, id, FrontMatter::default(), title, sections, 1)
+    let parsed = text::parse(text);
+    build(
+        path,
+        id,
+        FrontMatter::default(),
+        parsed.title,
+        parsed.sections,
+        1,
+    )
 }
 
-/// Block elements whose text forms a paragraph.
-const HTML_BLOCKS: &[&str] = &[
-    "p",
-    "li",
-    "blockquote",
-    "pre",
-    "dd",
-    "dt",
-    "td",
-    "th",
-    "figcaption",
-    "address",
-    "summary",
-];
-/// Elements whose content is never text for readers.
-const HTML_SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "head", "nav",
-];
-
-/// HTML: text only, scripts and styles dropped. `h1`–`h6` start sections; the page
-/// `<title>` (or first `h1`) is the title.
+/// HTML: see [`html`]. The canonical link, when the page has one, is the source.
 fn parse_html(path: &str, id: String, text: &str) -> Result<Document, CorpusError> {
-    let html = Html::parse_document(text);
-    let page_title = html
-        .root_element()
-        .descendants()
-        .filter_map(ElementRef::wrap)
-        .find(|e| e.value().name() == "title")
-        .map(|e| collapse_whitespace(&e.text().collect::<String>()))
-        .filter(|t| !t.is_empty());
-
-    let mut walker = HtmlWalker {
-        sections: vec![Section {
-            heading: None,
-            paragraphs: Vec::new(),
-        }],
-        first_h1: None,
-        current: String::new(),
+    let page = html::parse(text).map_err(|too_deep| CorpusError::TooComplex {
+        path: path.to_string(),
+        message: format!(
+            "its elements nest {} deep, more than the {} read",
+            too_deep.depth,
+            html::MAX_NESTING
+        ),
+    })?;
+    let front_matter = FrontMatter {
+        sources: page.canonical.into_iter().collect(),
+        ..FrontMatter::default()
     };
-    walker.visit(html.root_element());
-    walker.flush();
-    let title = page_title.or(walker.first_h1.clone());
-    build(path, id, FrontMatter::default(), title, walker.sections, 1)
+    build(path, id, front_matter, page.title, page.sections, 1)
 }
 
-struct HtmlWalker {
-    sections: Vec<Section>,
-    first_h1: Option<String>,
-    /// Loose text outside any block element, flushed at the next block boundary.
-    current: String,
+/// PDF: see [`pdf`]. The title is the largest text of the first page, else the
+/// document's information title, else the file name.
+fn parse_pdf(path: &str, id: String, bytes: &[u8]) -> Result<Document, CorpusError> {
+    let path_string = || path.to_string();
+    let text = pdf::parse(bytes).map_err(|problem| match problem {
+        PdfProblem::Encrypted => CorpusError::Encrypted {
+            path: path_string(),
+        },
+        PdfProblem::NoText { pages } => CorpusError::NoTextLayer {
+            path: path_string(),
+            pages,
+        },
+        PdfProblem::Unreadable(message) => CorpusError::Pdf {
+            path: path_string(),
+            message: first_sentence(&message),
+        },
+        PdfProblem::TooComplex(message) => CorpusError::TooComplex {
+            path: path_string(),
+            message,
+        },
+        PdfProblem::TimedOut => CorpusError::TimedOut {
+            path: path_string(),
+            seconds: pdf::TIME_LIMIT.as_secs(),
+        },
+    })?;
+    build(
+        path,
+        id,
+        FrontMatter::default(),
+        text.title.or(text.info_title),
+        text.sections,
+        1,
+    )
 }
 
-impl HtmlWalker {
-    fn flush(&mut self) {
-        let text = collapse_whitespace(&self.current);
-        if !text.is_empty() {
-            self.sections
-                .last_mut()
-                .expect("one section")
-                .paragraphs
-                .push(text);
-        }
-        self.current.clear();
-    }
-
-    fn visit(&mut self, element: ElementRef<'_>) {
-        for child in element.children() {
-            match child.value() {
-                Node::Text(text) => self.current.push_str(text),
-                Node::Element(e) => {
-                    let Some(child) = ElementRef::wrap(child) else {
-                        continue;
-                    };
-                    let name = e.name();
-                    if HTML_SKIPPED.contains(&name) {
-                        continue;
-                    }
-                    if matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6") {
-                        self.flush();
-                        let heading = collapse_whitespace(&visible_text(child));
-                        if heading.is_empty() {
-                            continue;
-                        }
-                        if name == "h1" && self.first_h1.is_none() {
-                            self.first_h1 = Some(heading.clone());
-                        }
-                        self.sections.push(Section {
-                            heading: Some(heading),
-                            paragraphs: Vec::new(),
-                        });
-                    } else if HTML_BLOCKS.contains(&name) && !has_block_inside(child) {
-                        self.flush();
-                        self.current = visible_text(child);
-                        self.flush();
-                    } else {
-                        let is_block = matches!(
-                            name,
-                            "div"
-                                | "section"
-                                | "article"
-                                | "main"
-                                | "header"
-                                | "footer"
-                                | "ul"
-                                | "ol"
-                                | "table"
-                                | "tr"
-                                | "br"
-                                | "hr"
-                                | "body"
-                                | "aside"
-                                | "figure"
-                        ) || HTML_BLOCKS.contains(&name);
-                        if is_block {
-                            self.flush();
-                        }
-                        self.visit(child);
-                        if is_block {
-                            self.flush();
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-}
-
-fn has_block_inside(element: ElementRef<'_>) -> bool {
-    element
-        .descendants()
-        .skip(1)
-        .filter_map(ElementRef::wrap)
-        .any(|e| {
-            HTML_BLOCKS.contains(&e.value().name())
-                || e.value().name().starts_with('h') && e.value().name().len() == 2
-        })
-}
-
-/// Text of an element, leaving out scripts and styles nested in it.
-fn visible_text(element: ElementRef<'_>) -> String {
-    let mut text = String::new();
-    for node in element.descendants() {
-        if let Node::Text(t) = node.value() {
-            let hidden = node
-                .ancestors()
-                .filter_map(ElementRef::wrap)
-                .any(|a| HTML_SKIPPED.contains(&a.value().name()));
-            if !hidden {
-                text.push_str(t);
-            }
-        }
-    }
-    text
+/// A library's error message as part of one sentence: its first line, without a final
+/// full stop.
+fn first_sentence(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default().trim();
+    line.trim_end_matches('.').to_string()
 }
 
 #[derive(serde::Deserialize)]
@@ -456,14 +360,16 @@ fn parse_json_lines(path: &str, text: &str) -> Loaded {
             .map(collapse_whitespace)
             .filter(|p| !p.is_empty())
             .collect();
+        // A record without a title is named after its id, as it always was (BEIR ids
+        // are numbers or codes, not words a text would spell).
+        let title = Some(record.title)
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_else(|| title_from_record_id(&id));
         let front_matter = FrontMatter {
-            title: Some(record.title).filter(|t| !t.trim().is_empty()),
+            title: Some(title),
             ..FrontMatter::default()
         };
-        let sections = vec![Section {
-            heading: None,
-            paragraphs,
-        }];
+        let sections = vec![Section::new(None, paragraphs)];
         let location = format!("{path}:{line_number}");
         match build(&location, id, front_matter, None, sections, line_number) {
             Ok(document) => loaded.documents.push(document),
@@ -475,6 +381,7 @@ fn parse_json_lines(path: &str, text: &str) -> Loaded {
 
 #[cfg(test)]
 mod tests {
+    use super::super::split;
     use super::*;
 
     fn parse(name: &str, text: &str) -> Loaded {
@@ -568,6 +475,137 @@ mod tests {
             doc.sections.last().unwrap().heading.as_deref(),
             Some("Part")
         );
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/tests/fixtures/formats/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn markdown_without_front_matter_is_named_as_its_text_spells_the_file_name() {
+        let loaded = parse_file(
+            Path::new("notes/esa-and-jaxa.md"),
+            &fixture("esa-and-jaxa.md"),
+        );
+        let doc = &loaded.documents[0];
+        assert_eq!(doc.title, "ESA and JAXA");
+        let headings: Vec<_> = doc
+            .sections
+            .iter()
+            .filter_map(|s| s.heading.as_deref())
+            .collect();
+        assert_eq!(
+            headings,
+            vec!["BepiColombo", "Astronauts and the station", "Looking ahead"]
+        );
+        assert_eq!(doc.primary_source(), "notes/esa-and-jaxa.md");
+    }
+
+    #[test]
+    fn plain_text_without_a_title_line_is_named_after_its_file() {
+        let loaded = parse_file(Path::new("iss-partners.txt"), &fixture("iss-partners.txt"));
+        assert_eq!(loaded.documents[0].title, "ISS Partners");
+        let loaded = parse(
+            "nasa.txt",
+            "NASA was founded in 1958.\nNASA runs the Artemis programme.",
+        );
+        assert_eq!(loaded.documents[0].title, "NASA");
+    }
+
+    #[test]
+    fn html_pages_cite_their_canonical_address() {
+        let loaded = parse_file(
+            Path::new("saved/accords.html"),
+            &fixture("artemis-accords.html"),
+        );
+        let doc = &loaded.documents[0];
+        assert_eq!(doc.title, "The Artemis Accords and how nations join them");
+        let passages = doc.passages();
+        assert!(passages
+            .iter()
+            .all(|p| p.source == "https://www.example.org/cooperation/artemis-accords"));
+        assert_eq!(passages[0].section, "");
+    }
+
+    #[test]
+    fn pdf_passages_cite_their_page() {
+        let loaded = parse_file(
+            Path::new("reports/relay.pdf"),
+            &fixture("mission-report.pdf"),
+        );
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let doc = &loaded.documents[0];
+        assert_eq!(doc.id, "reports/relay");
+        let passages = doc.passages();
+        assert_eq!(passages[0].source, "reports/relay.pdf#page=1");
+        let last = passages.last().unwrap();
+        assert_eq!(last.section, "Open questions");
+        assert_eq!(last.source, "reports/relay.pdf#page=3");
+    }
+
+    #[test]
+    fn unpaged_documents_hash_as_before_pages_existed() {
+        let loaded = parse(
+            "a.md",
+            "---\ntitle: Kibo\n---\n## Modules\n\nThe pressurised module.\n",
+        );
+        let json = serde_json::to_string(&loaded.documents[0]).unwrap();
+        assert!(!json.contains("pages"), "{json}");
+    }
+
+    #[test]
+    fn bad_files_are_skipped_with_one_sentence_naming_them() {
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            (
+                "kits/locked.pdf",
+                fixture("encrypted.pdf"),
+                "kits/locked.pdf: the PDF is encrypted with a password, so its text cannot be read",
+            ),
+            (
+                "broken.pdf",
+                b"%PDF-1.4\n1 0 obj << /Type /Catalog".to_vec(),
+                "broken.pdf: the PDF cannot be read: ",
+            ),
+            (
+                "deep.html",
+                "<div>".repeat(100_000).into_bytes(),
+                "deep.html: the file is too complex to read safely: its elements nest 100000 deep, more than the 512 read",
+            ),
+            (
+                "notes.docx",
+                b"PK".to_vec(),
+                "notes.docx: the loader does not read .docx files (it reads .md, .markdown, .txt, .text, .html, .htm, .pdf and .jsonl)",
+            ),
+        ];
+        for (name, bytes, expected) in cases {
+            let loaded = parse_file(Path::new(name), &bytes);
+            assert!(loaded.documents.is_empty(), "{name}");
+            let message = loaded.errors[0].to_string();
+            assert!(message.starts_with(expected), "{message}");
+            assert!(!message.contains('\n'), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_five_megabyte_line_loads_in_passages_of_bounded_size() {
+        let line = "Partners share the station and its costs. ".repeat(120_000);
+        assert!(line.len() > 5_000_000);
+        let loaded = parse("long.txt", &line);
+        let passages = loaded.documents[0].passages();
+        assert!(passages.len() > 1_000);
+        assert!(passages
+            .iter()
+            .all(|p| split::word_count(&p.text) <= split::MAX_WORDS));
+        // Without any sentence end, the words are still cut into passages.
+        let words = "orbit ".repeat(900_000);
+        let passages = parse("words.txt", &words).documents[0].passages();
+        assert!(passages
+            .iter()
+            .all(|p| split::word_count(&p.text) <= 4 * split::MAX_WORDS));
     }
 
     #[test]

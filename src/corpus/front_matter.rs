@@ -120,10 +120,10 @@ fn parse_yaml(block: &str) -> Result<FrontMatter, (usize, String)> {
     if block.trim().is_empty() {
         return Ok(FrontMatter::default());
     }
-    let value: serde_yaml::Value = serde_yaml::from_str(block).map_err(|error| {
+    let value: yaml_serde::Value = yaml_serde::from_str(block).map_err(|error| {
         let line = error.location().map_or(1, |l| l.line());
         let message = error.to_string();
-        // serde_yaml appends " at line N column M"; we report the file line ourselves.
+        // yaml_serde appends " at line N column M"; we report the file line ourselves.
         let message = message
             .split(" at line ")
             .next()

@@ -99,25 +99,38 @@ fn push_word(collapsed: &mut String, word: &str) {
 /// Paragraph breaks inside a passage are kept as blank lines so that lists and
 /// paragraphs still read as such when the passage is shown alone.
 pub fn pack_paragraphs<S: AsRef<str>>(paragraphs: &[S]) -> Vec<String> {
+    pack_paragraphs_with_starts(paragraphs)
+        .into_iter()
+        .map(|(text, _)| text)
+        .collect()
+}
+
+/// [`pack_paragraphs`], with the index of the paragraph each passage starts in, so that
+/// a paged document can tell on which page a passage begins.
+pub fn pack_paragraphs_with_starts<S: AsRef<str>>(paragraphs: &[S]) -> Vec<(String, usize)> {
     // Units are whole paragraphs, or sentence groups of paragraphs too long to keep whole.
-    let mut units: Vec<(String, usize)> = Vec::new();
-    for paragraph in paragraphs {
+    let mut units: Vec<(String, usize, usize)> = Vec::new();
+    for (index, paragraph) in paragraphs.iter().enumerate() {
         let paragraph = paragraph.as_ref().trim();
         let words = word_count(paragraph);
         if words == 0 {
             continue;
         }
         if words <= MAX_WORDS {
-            units.push((paragraph.to_string(), words));
+            units.push((paragraph.to_string(), words, index));
         } else {
-            units.extend(group_sentences(paragraph));
+            units.extend(
+                group_sentences(paragraph)
+                    .into_iter()
+                    .map(|(text, words)| (text, words, index)),
+            );
         }
     }
 
-    let mut passages: Vec<(String, usize)> = Vec::new();
-    for (text, words) in units {
+    let mut passages: Vec<(String, usize, usize)> = Vec::new();
+    for (text, words, index) in units {
         match passages.last_mut() {
-            Some((current, current_words))
+            Some((current, current_words, _))
                 if *current_words + words <= MAX_WORDS
                     // A full-enough passage is not padded with the start of a new topic.
                     && (*current_words < MIN_WORDS || *current_words + words <= MAX_WORDS * 3 / 4) =>
@@ -126,29 +139,35 @@ pub fn pack_paragraphs<S: AsRef<str>>(paragraphs: &[S]) -> Vec<String> {
                 current.push_str(&text);
                 *current_words += words;
             }
-            _ => passages.push((text, words)),
+            _ => passages.push((text, words, index)),
         }
     }
 
     // A short tail reads better joined to its predecessor, even slightly over the limit.
     if passages.len() >= 2 {
-        let (_, last_words) = passages[passages.len() - 1];
-        let (_, before_words) = passages[passages.len() - 2];
+        let (_, last_words, _) = passages[passages.len() - 1];
+        let (_, before_words, _) = passages[passages.len() - 2];
         if last_words < MIN_WORDS && before_words + last_words <= MAX_WORDS + MIN_WORDS / 2 {
-            let (tail, tail_words) = passages.pop().expect("two passages");
+            let (tail, tail_words, _) = passages.pop().expect("two passages");
             let previous = passages.last_mut().expect("one passage");
             previous.0.push_str("\n\n");
             previous.0.push_str(&tail);
             previous.1 += tail_words;
         }
     }
-    passages.into_iter().map(|(text, _)| text).collect()
+    passages
+        .into_iter()
+        .map(|(text, _, index)| (text, index))
+        .collect()
 }
 
 /// Cuts an over-long paragraph into runs of whole sentences of at most [`MAX_WORDS`] words,
 /// balanced so that the last run is not a stub.
 fn group_sentences(paragraph: &str) -> Vec<(String, usize)> {
-    let sentences = split_sentences(paragraph);
+    let sentences: Vec<&str> = split_sentences(paragraph)
+        .into_iter()
+        .flat_map(cut_runaway_sentence)
+        .collect();
     let total: usize = sentences.iter().map(|s| word_count(s)).sum();
     let pieces = total.div_ceil(MAX_WORDS).max(1);
     let target = total.div_ceil(pieces);
@@ -172,6 +191,33 @@ fn group_sentences(paragraph: &str) -> Vec<(String, usize)> {
         groups.push((current, current_words));
     }
     groups
+}
+
+/// A "sentence" of more than four passages' worth of words is no sentence (a text
+/// without punctuation, a word list): it is cut every [`MAX_WORDS`] words instead, so
+/// that no passage grows without bound.
+fn cut_runaway_sentence(sentence: &str) -> Vec<&str> {
+    if word_count(sentence) <= 4 * MAX_WORDS {
+        return vec![sentence];
+    }
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    let mut words = 0;
+    let mut in_word = false;
+    for (at, c) in sentence.char_indices() {
+        let space = c.is_whitespace();
+        if !space && !in_word {
+            if words == MAX_WORDS {
+                pieces.push(sentence[start..at].trim_end());
+                start = at;
+                words = 0;
+            }
+            words += 1;
+        }
+        in_word = !space;
+    }
+    pieces.push(&sentence[start..]);
+    pieces
 }
 
 /// Words that end with a full stop without ending a sentence.
@@ -318,6 +364,21 @@ mod tests {
     fn a_full_passage_does_not_absorb_the_next_paragraph() {
         let paragraphs = [words(150, "alpha"), words(90, "beta")];
         assert_eq!(pack_paragraphs(&paragraphs).len(), 2);
+    }
+
+    #[test]
+    fn each_passage_knows_the_paragraph_it_starts_in() {
+        let paragraphs = [
+            words(150, "alpha"),
+            String::new(),
+            words(90, "beta"),
+            words(20, "gamma"),
+        ];
+        let starts: Vec<usize> = pack_paragraphs_with_starts(&paragraphs)
+            .into_iter()
+            .map(|(_, start)| start)
+            .collect();
+        assert_eq!(starts, vec![0, 2]);
     }
 
     #[test]

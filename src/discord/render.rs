@@ -4,7 +4,7 @@
 
 use super::commands::ButtonId;
 use super::response::{Button, Choice, Embed, Field, Message};
-use crate::answer::{escape_markdown, Answer, Hit};
+use crate::answer::{Answer, Hit, Snippet};
 use crate::corpus::split::collapse_whitespace;
 use crate::index::DocumentInfo;
 use crate::reindex::{Report, Stage};
@@ -72,6 +72,33 @@ pub fn truncate(text: &str, max: usize) -> String {
     }
     cut.push('…');
     cut
+}
+
+/// A snippet as Discord Markdown: highlighted words in bold, every other Markdown
+/// character escaped, "…" where the fragment cuts the passage.
+pub fn markdown_snippet(snippet: &Snippet) -> String {
+    snippet.marked("**", "**", escape_markdown)
+}
+
+/// Escapes the characters Markdown (as Discord renders it) gives meaning to, and the
+/// quote, heading and list markers that only count at the start of a line.
+pub fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut line_start = true;
+    for c in text.chars() {
+        let special = matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']' | '<')
+            || (line_start && matches!(c, '>' | '#' | '-'));
+        if special {
+            out.push('\\');
+        }
+        out.push(c);
+        if c == '\n' {
+            line_start = true;
+        } else if !c.is_whitespace() {
+            line_start = false;
+        }
+    }
+    out
 }
 
 /// Makes text from users or the corpus unable to ping anyone: `@everyone`, `@here`
@@ -163,14 +190,14 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
         return message;
     }
     let top = &answer.passages[0];
-    let mut embeds = vec![hit_embed(top, &top.snippet)];
+    let mut embeds = vec![hit_embed(top, &markdown_snippet(&top.snippet))];
     let mut shown = vec![top.doc_id.as_str()];
     for hit in &answer.passages[1..] {
         if embeds.len() > EXTRA_PASSAGES || shown.contains(&hit.doc_id.as_str()) {
             continue;
         }
         shown.push(&hit.doc_id);
-        embeds.push(hit_embed(hit, &hit.snippet));
+        embeds.push(hit_embed(hit, &markdown_snippet(&hit.snippet)));
     }
     fit_embeds(&mut embeds);
     // The sentence of the top passage that best answers, marked above the passages.
@@ -268,7 +295,10 @@ pub fn search_page(
                 ),
                 value: format!(
                     "{}{link}",
-                    truncate(&neutralize_mentions(&hit.snippet), budget)
+                    truncate(
+                        &neutralize_mentions(&markdown_snippet(&hit.snippet)),
+                        budget
+                    )
                 ),
             }
         })
@@ -533,7 +563,7 @@ mod tests {
             source: format!("https://example.org/{doc}"),
             score: 12.5,
             text: snippet.to_string(),
-            snippet: snippet.to_string(),
+            snippet: Snippet::new(snippet, snippet, &[]),
             position: 0,
         }
     }
@@ -546,6 +576,19 @@ mod tests {
             best_sentence: None,
             suggestion: None,
         }
+    }
+
+    #[test]
+    fn snippets_bold_highlights_and_escape_markdown() {
+        let text = "The *Kibo* module_a was built by JAXA.";
+        let start = text.find("JAXA").unwrap();
+        let snippet = Snippet::new(text, text, std::slice::from_ref(&(start..start + 4)));
+        assert_eq!(
+            markdown_snippet(&snippet),
+            "The \\*Kibo\\* module\\_a was built by **JAXA**."
+        );
+        let cut = Snippet::new("One two three.", "two", &[]);
+        assert_eq!(markdown_snippet(&cut), "…two…");
     }
 
     #[test]

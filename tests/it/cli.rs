@@ -164,11 +164,38 @@ fn ask_json_is_one_object_with_exactly_the_documented_keys() {
         keys.sort_unstable();
         assert_eq!(
             keys,
-            ["doc_id", "score", "section", "snippet", "source", "text", "title"]
+            [
+                "cut_after",
+                "cut_before",
+                "doc_id",
+                "fragment",
+                "highlights",
+                "score",
+                "section",
+                "snippet",
+                "source",
+                "text",
+                "title"
+            ]
         );
         assert!(passage["score"].is_number());
-        for key in ["doc_id", "section", "snippet", "source", "text", "title"] {
+        for key in [
+            "doc_id", "section", "snippet", "source", "text", "title", "fragment",
+        ] {
             assert!(passage[key].is_string(), "{key} is not a string");
+        }
+        // Highlights are [start, end) character offsets of the fragment: each one is a
+        // question word, and the fragment is plain text from the passage.
+        let fragment: Vec<char> = passage["fragment"].as_str().unwrap().chars().collect();
+        let text = passage["text"].as_str().unwrap();
+        assert!(text.contains(passage["fragment"].as_str().unwrap()));
+        let highlights = passage["highlights"].as_array().unwrap();
+        assert!(!highlights.is_empty() || passage["section"] != "");
+        for range in highlights {
+            let (start, end) = (range[0].as_u64().unwrap(), range[1].as_u64().unwrap());
+            assert!(start < end && end as usize <= fragment.len(), "{range}");
+            let word: String = fragment[start as usize..end as usize].iter().collect();
+            assert!(word.chars().all(char::is_alphanumeric), "{word:?}");
         }
     }
     assert_eq!(passages[0]["doc_id"], *expected);

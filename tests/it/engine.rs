@@ -3,19 +3,15 @@
 
 use std::collections::HashMap;
 
+use spacecollab::analyzer::analyze;
+use spacecollab::answer::{Hit, Snippet, MAX_PASSAGES_PER_DOCUMENT};
+use spacecollab::corpus::split::{MAX_WORDS, MIN_WORDS};
+use spacecollab::corpus::CorpusError;
+
 use crate::support::{
     bad_files, good_files, write_files, Fixture, GOOD_DOCUMENTS, HIDDEN_HTML_WORDS,
     RANKED_QUESTIONS,
 };
-use spacecollab::analyzer::english_analyzer;
-use spacecollab::answer::{Hit, MAX_PASSAGES_PER_DOCUMENT};
-use spacecollab::corpus::split::{MAX_WORDS, MIN_WORDS};
-use spacecollab::corpus::CorpusError;
-use spacecollab::query::analyze;
-use tantivy::collector::TopDocs;
-use tantivy::query::AllQuery;
-use tantivy::schema::Value;
-use tantivy::TantivyDocument;
 
 fn doc_ids(hits: &[Hit]) -> Vec<&str> {
     hits.iter().map(|h| h.doc_id.as_str()).collect()
@@ -272,27 +268,31 @@ fn script_style_and_nav_text_is_not_searchable() {
     assert!(visible[0].text.contains("sovereignty"));
 }
 
-/// A snippet as plain text: bold markers and Markdown escapes removed.
-fn plain_snippet(snippet: &str) -> String {
-    spacecollab::terminal::snippet_text(snippet, false).replace("**", "")
+/// A snippet as plain text with its ellipses.
+fn plain_snippet(snippet: &Snippet) -> String {
+    snippet.marked("", "", str::to_string)
 }
 
 #[test]
 fn snippets_put_matched_words_in_bold() {
     let engine = Fixture::new().engine();
-    let analyzer = english_analyzer();
     for (question, _) in RANKED_QUESTIONS {
         let answer = engine.ask(question, None);
         let terms = engine.snapshot().terms(question).terms;
         let top = &answer.passages[0];
-        let bold: Vec<&str> = top.snippet.split("**").skip(1).step_by(2).collect();
+        let bold: Vec<&str> = top
+            .snippet
+            .pieces()
+            .filter(|(_, highlighted)| *highlighted)
+            .map(|(piece, _)| piece)
+            .collect();
         assert!(
             !bold.is_empty(),
             "{question:?}: no bold word in {:?}",
             top.snippet
         );
         for word in bold {
-            let analyzed = analyze(&analyzer, word);
+            let analyzed = analyze(word);
             assert!(
                 !analyzed.is_empty() && analyzed.iter().all(|t| terms.contains(t)),
                 "{question:?}: bold {word:?} is not a question term {terms:?}"
@@ -321,7 +321,7 @@ fn the_snippet_limit_is_respected() {
             // Two ellipses may be added around the fragment.
             assert!(
                 plain.chars().count() <= limit + 2,
-                "{} chars: {}",
+                "{} chars: {:?}",
                 plain.chars().count(),
                 hit.snippet
             );
@@ -331,27 +331,11 @@ fn the_snippet_limit_is_respected() {
 
 /// Every passage in the index: (doc_id, section, text).
 fn indexed_passages(engine: &spacecollab::answer::Engine) -> Vec<(String, String, String)> {
-    let snapshot = engine.snapshot();
-    let generation = &snapshot.generation;
-    let searcher = generation.reader.searcher();
-    let all = searcher
-        .search(&AllQuery, &TopDocs::with_limit(10_000))
-        .unwrap();
-    let field = |doc: &TantivyDocument, field| {
-        doc.get_first(field)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    all.into_iter()
-        .map(|(_, address)| {
-            let doc: TantivyDocument = searcher.doc(address).unwrap();
-            (
-                field(&doc, generation.fields.doc_id),
-                field(&doc, generation.fields.section),
-                field(&doc, generation.fields.body),
-            )
-        })
+    engine
+        .snapshot()
+        .stored_passages()
+        .into_iter()
+        .map(|p| (p.doc_id, p.section, p.text))
         .collect()
 }
 

@@ -6,6 +6,7 @@ mod cli;
 mod discord;
 mod engine;
 mod eval;
+mod formats;
 mod queries;
 mod reindex;
 // `pub`, so that helpers only some areas (or only the benches) use are not dead code.

@@ -17,9 +17,7 @@ fn passages(index: &Path) -> usize {
     Engine::open(index, AnswerSettings::default())
         .unwrap()
         .snapshot()
-        .generation
-        .manifest
-        .passages
+        .passage_count()
 }
 
 #[test]
@@ -62,8 +60,8 @@ fn incremental_reindex_touches_only_changed_documents() {
         .iter()
         .all(|h| h.doc_id != "doc-0007"));
     assert_eq!(
-        engine.snapshot().generation.reader.searcher().num_docs() as usize,
-        engine.snapshot().generation.manifest.passages
+        engine.snapshot().stored_passages().len(),
+        engine.snapshot().passage_count()
     );
 
     let full = reindex::rebuild(&corpus, &index, 1, |_| {}).unwrap();
@@ -164,7 +162,7 @@ fn queries_never_fail_through_reindexes_some_of_which_fail() {
         0,
         "no question failed or went unanswered"
     );
-    assert_eq!(engine.snapshot().generation.manifest.documents.len(), 44);
+    assert_eq!(engine.snapshot().documents().len(), 44);
 }
 
 #[test]
@@ -251,9 +249,10 @@ fn builds_of_a_small_index_leave_one_segment() {
     let fixture = Fixture::modules(400);
     let (corpus, index) = (fixture.corpus.clone(), fixture.index.clone());
     let segments = |index: &Path| {
-        let engine = Engine::open(index, AnswerSettings::default()).unwrap();
-        let searcher = engine.snapshot().generation.reader.searcher();
-        searcher.segment_readers().len()
+        Engine::open(index, AnswerSettings::default())
+            .unwrap()
+            .snapshot()
+            .segment_count()
     };
     reindex::rebuild(&corpus, &index, 2, |_| {}).unwrap();
     assert_eq!(segments(&index), 1, "a full build on two threads");

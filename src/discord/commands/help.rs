@@ -28,8 +28,7 @@ impl SlashCommand for Help {
         reply: &impl Responder,
     ) -> anyhow::Result<()> {
         let snapshot = bot.engine.snapshot();
-        let manifest = &snapshot.generation.manifest;
-        let message = render::help_message(&manifest.documents, manifest.passages);
+        let message = render::help_message(snapshot.documents(), snapshot.passage_count());
         reply.send(Response::Message(message)).await?;
         Ok(())
     }

@@ -37,28 +37,23 @@ impl SlashCommand for Source {
         _interaction: &Interaction,
         reply: &impl Responder,
     ) -> anyhow::Result<()> {
-        let snapshot = bot.engine.snapshot();
-        let documents = &snapshot.generation.manifest.documents;
-        let wanted = self.document.as_str();
-        let found = documents
-            .iter()
-            .find(|d| d.id == wanted)
-            .or_else(|| documents.iter().find(|d| d.title.eq_ignore_ascii_case(wanted)));
-        let Some(document) = found else {
-            return Err(UserError::new(format!(
-                "I have no document called “{}”; start typing a title and pick one from the list.",
-                render::escape_user_text(wanted)
-            ))
-            .into());
+        let message = {
+            let snapshot = bot.engine.snapshot();
+            let Some(document) = snapshot.find_document(&self.document) else {
+                return Err(UserError::new(format!(
+                    "I have no document called “{}”; start typing a title and pick one from the list.",
+                    render::escape_user_text(&self.document)
+                ))
+                .into());
+            };
+            render::source_message(document, None)
         };
-        reply
-            .send(Response::Message(render::source_message(document, None)))
-            .await?;
+        reply.send(Response::Message(message)).await?;
         Ok(())
     }
 
     fn autocomplete(bot: &Bot, typed: &str) -> Vec<Choice> {
         let snapshot = bot.engine.snapshot();
-        render::document_choices(&snapshot.generation.manifest.documents, typed)
+        render::document_choices(snapshot.documents(), typed)
     }
 }
