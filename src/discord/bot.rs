@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::commands::{Action, Command};
 use super::error::{self, SendError, UserError};
-use super::interaction::Interaction;
+use super::interaction::{Data, Interaction};
 use super::render;
 use super::response::{Responder, Response};
 use super::sessions::Sessions;
@@ -77,7 +77,7 @@ impl Bot {
             Some(refusal) => refusal.text().to_string(),
             None => error::apology(error::log_internal(&error, "an interaction")),
         };
-        if matches!(interaction.data, super::interaction::Data::Autocomplete(_)) {
+        if matches!(interaction.data, Data::Autocomplete(_)) {
             // Autocomplete takes nothing but choices.
             return reply.send(Response::Autocomplete(Vec::new())).await;
         }
