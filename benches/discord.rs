@@ -5,19 +5,14 @@
 //! HTTP round trip and the fake's own work on the same two cores.
 //! Run with `cargo bench --bench discord`. Traffic stays on 127.0.0.1.
 
-#[path = "../tests/support/fake_discord.rs"]
-mod fake_discord;
+#[path = "../tests/it/support/mod.rs"]
+pub mod support;
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use fake_discord::{command, next_id, string_option, FakeDiscord, Sender};
 use serde_json::json;
-use spacecollab::answer::Engine;
-use spacecollab::config::Config;
-use spacecollab::discord::{serve, Token};
-use spacecollab::reindex;
+use support::fake_discord::{command, next_id, string_option, Sender};
 
 const IN_FLIGHT: usize = 50;
 const ROUNDS: usize = 20;
@@ -70,7 +65,7 @@ fn main() {
     use tracing_subscriber::layer::SubscriberExt;
     let handled = HandledLatencies::default();
     let only_the_handler = tracing_subscriber::filter::Targets::new()
-        .with_target("spacecollab::discord::handler", tracing::Level::DEBUG);
+        .with_target("spacecollab::discord::gateway", tracing::Level::DEBUG);
     tracing::subscriber::set_global_default(tracing_subscriber::registry().with(
         tracing_subscriber::Layer::with_filter(handled.clone(), only_the_handler),
     ))
@@ -80,20 +75,8 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let fake = FakeDiscord::start().await;
-        let dir = tempfile::tempdir().unwrap();
-        let defaults = Config::default();
-        let config = Config {
-            corpus_path: Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
-            index_path: dir.path().join("index"),
-            discord: spacecollab::config::DiscordConfig {
-                api_base_url: Some(fake.api_base.clone()),
-                ..defaults.discord.clone()
-            },
-            ..defaults
-        };
-        let report = reindex::rebuild(&config.corpus_path, &config.index_path, 1, |_| {}).unwrap();
-        let engine = Arc::new(Engine::open(&config.index_path, config.answer).unwrap());
+        let bot = support::bot::start(&support::bundled_corpus(), |_| {}).await;
+        let (fake, engine, report) = (&bot.fake, &bot.engine, &bot.report);
         // The engine's own share of each interaction, for comparison.
         let mut asks: Vec<Duration> = (0..500)
             .map(|i| {
@@ -103,12 +86,6 @@ fn main() {
             })
             .collect();
         asks.sort();
-        let token = Token::parse("MTAxMDEwMTAxMDEw.GxYzAb.bench-token").unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let bot = tokio::spawn(serve(config, engine, token, async {
-            let _ = stopped.await;
-        }));
-        assert!(fake.wait_ready(Duration::from_secs(20)).await, "the bot never connected");
 
         let send = |question: &str| {
             let interaction = command(
@@ -149,8 +126,6 @@ fn main() {
         latencies.sort();
         let mut in_bot: Vec<Duration> = handled.0.lock().unwrap().split_off(warmed_in_bot);
         in_bot.sort();
-        let _ = stop.send(());
-        let _ = bot.await;
 
         println!(
             "bot latency, {IN_FLIGHT} interactions in flight (fake Discord on 127.0.0.1)"
@@ -180,5 +155,6 @@ fn main() {
                 sorted.len()
             );
         }
+        bot.stop().await.unwrap();
     });
 }

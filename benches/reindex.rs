@@ -2,37 +2,25 @@
 //! corpus, and a full reindex of ../shared/data/wikipedia-space/articles.
 //! Run with `cargo bench --bench reindex`.
 
+#[path = "../tests/it/support/mod.rs"]
+pub mod support;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use spacecollab::reindex;
+use support::Fixture;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
 }
 
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
-        }
-    }
-}
-
 fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-    let dir = tempfile::tempdir().unwrap();
-
-    let corpus = dir.path().join("corpus");
-    let index = dir.path().join("index");
-    copy_folder(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
-        &corpus,
-    );
-    let first = reindex::rebuild(&corpus, &index, threads, |_| {}).unwrap();
+    let fixture = Fixture::bundled();
+    let (corpus, index) = (&fixture.corpus, &fixture.index);
+    let first = reindex::rebuild(corpus, index, threads, |_| {}).unwrap();
     let changed = corpus.join("iss-kibo.md");
     let original = std::fs::read_to_string(&changed).unwrap();
     let mut samples = Vec::new();
@@ -43,7 +31,7 @@ fn main() {
         )
         .unwrap();
         let started = Instant::now();
-        let report = reindex::update(&corpus, &index, threads, |_| {}).unwrap();
+        let report = reindex::update(corpus, index, threads, |_| {}).unwrap();
         samples.push(started.elapsed());
         assert_eq!(report.written, 1);
     }
@@ -68,7 +56,7 @@ fn main() {
     let mut samples = Vec::new();
     let mut last = None;
     for run in 0..3 {
-        let index = dir.path().join(format!("wiki-{run}"));
+        let index = fixture.path(&format!("wiki-{run}"));
         let started = Instant::now();
         last = Some(reindex::rebuild(&articles, &index, threads, |_| {}).unwrap());
         samples.push(started.elapsed());

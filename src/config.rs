@@ -2,9 +2,11 @@
 //! then validated into a [`Config`] the rest of the program trusts. Secrets never live
 //! here: the Discord token comes from the `DISCORD_TOKEN` environment variable.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::Spanned;
 
 use crate::answer::AnswerSettings;
 
@@ -38,41 +40,69 @@ struct RawCorpus {
     path: Option<PathBuf>,
 }
 
+// Values that are validated after parsing keep their place in the file (`Spanned`), so
+// that an error names the line of the value at fault.
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawIndex {
     path: Option<PathBuf>,
-    threads: Option<usize>,
+    threads: Option<Spanned<usize>>,
     watch: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAnswer {
-    limit: Option<usize>,
-    snippet_chars: Option<usize>,
-    min_coverage: Option<f32>,
+    limit: Option<Spanned<usize>>,
+    snippet_chars: Option<Spanned<usize>>,
+    min_coverage: Option<Spanned<f32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDiscord {
     #[serde(default)]
-    guild_ids: Vec<u64>,
-    api_base_url: Option<String>,
-    gateway_url: Option<String>,
+    guild_ids: Vec<Spanned<u64>>,
+    api_base_url: Option<Spanned<String>>,
+    gateway_url: Option<Spanned<String>>,
     ask_private: Option<bool>,
     search_private: Option<bool>,
-    defer_after_ms: Option<u64>,
+    defer_after_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAdmin {
     #[serde(default)]
-    user_ids: Vec<u64>,
+    user_ids: Vec<Spanned<u64>>,
     #[serde(default)]
-    role_ids: Vec<u64>,
+    role_ids: Vec<Spanned<u64>>,
+}
+
+/// A value that parsed but is not allowed: its key, where it is in the file (bytes),
+/// and why it is refused.
+#[derive(Debug)]
+struct Invalid {
+    key: &'static str,
+    span: Range<usize>,
+    message: String,
+}
+
+impl Invalid {
+    fn new<T>(key: &'static str, value: &Spanned<T>, message: impl Into<String>) -> Invalid {
+        Invalid {
+            key,
+            span: value.span(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(1, |before| before.matches('\n').count() + 1)
 }
 
 /// Validated configuration.
@@ -113,7 +143,7 @@ pub struct AdminConfig {
 
 impl Default for Config {
     fn default() -> Config {
-        Config::from_raw(RawConfig::default(), Path::new(""), "").expect("defaults are valid")
+        Config::from_raw(RawConfig::default(), Path::new("")).expect("defaults are valid")
     }
 }
 
@@ -139,23 +169,17 @@ impl Config {
     pub fn parse(text: &str, base: &Path, name: &str) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|error| ConfigError {
             path: name.to_string(),
-            line: error
-                .span()
-                .map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+            line: error.span().map_or(1, |span| line_at(text, span.start)),
             message: error.message().trim().to_string(),
         })?;
-        Config::from_raw(raw, base, name).map_err(|(key, message)| ConfigError {
+        Config::from_raw(raw, base).map_err(|invalid| ConfigError {
             path: name.to_string(),
-            line: line_of_key(text, key),
-            message: format!("`{key}` {message}"),
+            line: line_at(text, invalid.span.start),
+            message: format!("`{}` {}", invalid.key, invalid.message),
         })
     }
 
-    fn from_raw(
-        raw: RawConfig,
-        base: &Path,
-        _name: &str,
-    ) -> Result<Config, (&'static str, String)> {
+    fn from_raw(raw: RawConfig, base: &Path) -> Result<Config, Invalid> {
         let resolve = |path: PathBuf| {
             if path.is_absolute() {
                 path
@@ -164,60 +188,83 @@ impl Config {
             }
         };
         let defaults = AnswerSettings::default();
+        let within =
+            |key, value: &Option<Spanned<usize>>, range: std::ops::RangeInclusive<usize>| {
+                match value {
+                    Some(value) if !range.contains(value.get_ref()) => Err(Invalid::new(
+                        key,
+                        value,
+                        format!("must be between {} and {}", range.start(), range.end()),
+                    )),
+                    _ => Ok(value.as_ref().map(|v| *v.get_ref())),
+                }
+            };
+        let limit = within("limit", &raw.answer.limit, 1..=25)?;
+        let snippet_chars = within("snippet_chars", &raw.answer.snippet_chars, 50..=4_000)?;
+        let threads = within("threads", &raw.index.threads, 1..=64)?;
+        if let Some(coverage) = &raw.answer.min_coverage {
+            if !(0.0..=1.0).contains(coverage.get_ref()) {
+                return Err(Invalid::new(
+                    "min_coverage",
+                    coverage,
+                    "must be between 0 and 1",
+                ));
+            }
+        }
         let answer = AnswerSettings {
-            limit: raw.answer.limit.unwrap_or(defaults.limit),
-            snippet_chars: raw.answer.snippet_chars.unwrap_or(defaults.snippet_chars),
-            min_coverage: raw.answer.min_coverage.unwrap_or(defaults.min_coverage),
+            limit: limit.unwrap_or(defaults.limit),
+            snippet_chars: snippet_chars.unwrap_or(defaults.snippet_chars),
+            min_coverage: raw
+                .answer
+                .min_coverage
+                .map_or(defaults.min_coverage, Spanned::into_inner),
             weights: defaults.weights,
         };
-        if !(1..=25).contains(&answer.limit) {
-            return Err(("limit", "must be between 1 and 25".to_string()));
-        }
-        if !(50..=4_000).contains(&answer.snippet_chars) {
-            return Err(("snippet_chars", "must be between 50 and 4000".to_string()));
-        }
-        if !(0.0..=1.0).contains(&answer.min_coverage) {
-            return Err(("min_coverage", "must be between 0 and 1".to_string()));
-        }
-        let threads = raw.index.threads.unwrap_or_else(default_threads);
-        if !(1..=64).contains(&threads) {
-            return Err(("threads", "must be between 1 and 64".to_string()));
-        }
+        let threads = threads.unwrap_or_else(default_threads);
         for (key, url) in [
             ("api_base_url", &raw.discord.api_base_url),
             ("gateway_url", &raw.discord.gateway_url),
         ] {
             if let Some(url) = url {
-                let parsed =
-                    url::Url::parse(url).map_err(|e| (key, format!("is not a valid URL: {e}")))?;
+                let parsed = url::Url::parse(url.get_ref())
+                    .map_err(|e| Invalid::new(key, url, format!("is not a valid URL: {e}")))?;
                 let schemes: &[&str] = if key == "gateway_url" {
                     &["ws", "wss"]
                 } else {
                     &["http", "https"]
                 };
                 if !schemes.contains(&parsed.scheme()) {
-                    return Err((
+                    return Err(Invalid::new(
                         key,
+                        url,
                         format!("must start with {}://", schemes.join(":// or ")),
                     ));
                 }
             }
         }
-        if raw.discord.defer_after_ms.is_some_and(|ms| ms > 2_500) {
-            return Err((
-                "defer_after_ms",
-                "must be at most 2500, to answer within Discord's 3-second deadline".to_string(),
-            ));
+        if let Some(ms) = &raw.discord.defer_after_ms {
+            if *ms.get_ref() > 2_500 {
+                return Err(Invalid::new(
+                    "defer_after_ms",
+                    ms,
+                    "must be at most 2500, to answer within Discord's 3-second deadline",
+                ));
+            }
         }
-        if raw.discord.guild_ids.contains(&0)
-            || raw.admin.user_ids.contains(&0)
-            || raw.admin.role_ids.contains(&0)
-        {
-            return Err((
-                "ids",
-                "must not contain 0, which is never a Discord id".to_string(),
-            ));
+        for (key, ids) in [
+            ("guild_ids", &raw.discord.guild_ids),
+            ("user_ids", &raw.admin.user_ids),
+            ("role_ids", &raw.admin.role_ids),
+        ] {
+            if let Some(zero) = ids.iter().find(|id| *id.get_ref() == 0) {
+                return Err(Invalid::new(
+                    key,
+                    zero,
+                    "must not contain 0, which is never a Discord id",
+                ));
+            }
         }
+        let ids = |ids: Vec<Spanned<u64>>| ids.into_iter().map(Spanned::into_inner).collect();
         Ok(Config {
             corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
             index_path: resolve(
@@ -229,19 +276,22 @@ impl Config {
             watch: raw.index.watch.unwrap_or(false),
             answer,
             discord: DiscordConfig {
-                guild_ids: raw.discord.guild_ids,
+                guild_ids: ids(raw.discord.guild_ids),
                 api_base_url: raw
                     .discord
                     .api_base_url
-                    .map(|u| u.trim_end_matches('/').to_string()),
-                gateway_url: raw.discord.gateway_url,
+                    .map(|u| u.get_ref().trim_end_matches('/').to_string()),
+                gateway_url: raw.discord.gateway_url.map(Spanned::into_inner),
                 ask_private: raw.discord.ask_private.unwrap_or(false),
                 search_private: raw.discord.search_private.unwrap_or(true),
-                defer_after_ms: raw.discord.defer_after_ms.unwrap_or(1_500),
+                defer_after_ms: raw
+                    .discord
+                    .defer_after_ms
+                    .map_or(1_500, Spanned::into_inner),
             },
             admin: AdminConfig {
-                user_ids: raw.admin.user_ids,
-                role_ids: raw.admin.role_ids,
+                user_ids: ids(raw.admin.user_ids),
+                role_ids: ids(raw.admin.role_ids),
             },
         })
     }
@@ -249,16 +299,6 @@ impl Config {
 
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
-}
-
-fn line_of_key(text: &str, key: &str) -> usize {
-    text.lines()
-        .position(|line| {
-            line.trim_start()
-                .strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-        .map_or(1, |i| i + 1)
 }
 
 #[cfg(test)]
@@ -291,6 +331,23 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "c.toml:3: `limit` must be between 1 and 25"
+        );
+    }
+
+    #[test]
+    fn the_line_is_the_values_not_a_same_named_key_elsewhere() {
+        // `threads` also appears in a comment and a string before the real key.
+        let text = "# threads = 99\n[corpus]\npath = \"threads = 0\"\n[index]\nthreads = 0\n";
+        let error = Config::parse(text, Path::new(""), "c.toml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "c.toml:5: `threads` must be between 1 and 64"
+        );
+        let text = "[admin]\nuser_ids = [\n  5,\n  0,\n]\n";
+        let error = Config::parse(text, Path::new(""), "c.toml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "c.toml:4: `user_ids` must not contain 0, which is never a Discord id"
         );
     }
 

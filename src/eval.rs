@@ -89,51 +89,6 @@ pub fn read_text(path: &Path) -> Result<String, EvalError> {
     Ok(text)
 }
 
-/// A folder under the system temp dir that is deleted when dropped, so that an
-/// evaluation leaves nothing behind even when it fails half-way.
-#[derive(Debug)]
-pub struct ScratchDir {
-    path: PathBuf,
-}
-
-impl ScratchDir {
-    /// Creates a new, empty folder with a name no other process uses.
-    ///
-    /// # Errors
-    /// When the temp dir cannot be written.
-    pub fn new() -> Result<ScratchDir, EvalError> {
-        let base = std::env::temp_dir();
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        for attempt in 0..100u32 {
-            let path = base.join(format!(
-                "spacecollab-eval-{}-{nanos}-{attempt}",
-                std::process::id()
-            ));
-            match std::fs::create_dir(&path) {
-                Ok(()) => return Ok(ScratchDir { path }),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(source) => return Err(EvalError::Scratch { path: base, source }),
-            }
-        }
-        Err(EvalError::Scratch {
-            path: base,
-            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-        })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
-}
-
 /// An engine over a throwaway index of one corpus; the index goes when this is dropped.
 #[derive(Debug)]
 pub struct ScratchEngine {
@@ -143,8 +98,9 @@ pub struct ScratchEngine {
     /// Files or lines left out of the corpus.
     pub skipped: usize,
     pub index_seconds: f64,
-    // Declared last so the engine (and its open files) goes first.
-    _folder: ScratchDir,
+    /// Deleted when dropped, so an evaluation leaves nothing behind even when it fails
+    /// half-way. Declared last so the engine (and its open files) goes first.
+    _folder: tempfile::TempDir,
 }
 
 /// Indexes `corpus` in a scratch folder and opens an engine on it.
@@ -156,7 +112,13 @@ pub fn scratch_engine(
     settings: AnswerSettings,
     threads: usize,
 ) -> Result<ScratchEngine, EvalError> {
-    let folder = ScratchDir::new()?;
+    let folder = tempfile::Builder::new()
+        .prefix("spacecollab-eval-")
+        .tempdir()
+        .map_err(|source| EvalError::Scratch {
+            path: std::env::temp_dir(),
+            source,
+        })?;
     let started = Instant::now();
     let report = index::build(folder.path(), corpus, threads, true, |_, _| {})?;
     let index_seconds = started.elapsed().as_secs_f64();
@@ -824,7 +786,7 @@ mod tests {
 
     #[test]
     fn qrels_skip_the_header_and_reject_short_lines() {
-        let folder = ScratchDir::new().unwrap();
+        let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("qrels.tsv");
         std::fs::write(&path, "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t2\n").unwrap();
         let qrels = load_qrels(&path).unwrap();
@@ -838,7 +800,7 @@ mod tests {
 
     #[test]
     fn gzipped_files_are_read_transparently() {
-        let folder = ScratchDir::new().unwrap();
+        let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("queries.jsonl.gz");
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         encoder
@@ -851,7 +813,7 @@ mod tests {
 
     #[test]
     fn a_question_needs_patterns_or_expect_no_answer() {
-        let folder = ScratchDir::new().unwrap();
+        let folder = tempfile::tempdir().unwrap();
         let path = folder.path().join("questions.jsonl");
         std::fs::write(
             &path,
@@ -891,7 +853,7 @@ mod tests {
 
     #[test]
     fn scratch_folders_are_removed_when_dropped() {
-        let folder = ScratchDir::new().unwrap();
+        let folder = tempfile::tempdir().unwrap();
         let path = folder.path().to_path_buf();
         assert!(path.is_dir());
         drop(folder);

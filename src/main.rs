@@ -179,7 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let terms = engine.snapshot().terms(&question).terms;
                 print!(
                     "{}",
-                    terminal::render_answer(&answer, &terms, std::io::stdout().is_terminal())
+                    terminal::render_answer(&answer, &terms, terminal::stdout_has_color())
                 );
             }
         }
@@ -197,7 +197,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else if hits.is_empty() {
                 println!("No results for \"{query}\".");
             } else {
-                let color = std::io::stdout().is_terminal();
+                let color = terminal::stdout_has_color();
                 let mut out = String::new();
                 for (i, hit) in hits.iter().enumerate() {
                     terminal::render_hit(&mut out, i + 1, hit, color);
@@ -362,7 +362,7 @@ fn print_summary(report: &reindex::Report) {
 /// Reads questions line by line and answers each, until end of input or `quit`.
 fn chat(engine: &Engine) -> anyhow::Result<()> {
     let interactive = std::io::stdin().is_terminal();
-    let color = std::io::stdout().is_terminal();
+    let color = terminal::stdout_has_color();
     let snapshot = engine.snapshot();
     if interactive {
         println!(

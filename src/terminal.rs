@@ -1,19 +1,33 @@
 //! Lays answers out for a person at a terminal (or a pipe): plain text, with matched
-//! words in bold when the output is a terminal.
+//! words in bold when the output takes colour (see [`stdout_has_color`]), and between
+//! `**` markers when it does not. Never writes to the terminal itself.
 
 use std::fmt::Write;
 
+use anstream::ColorChoice;
+use anstyle::Style;
+
 use crate::answer::{Answer, Hit, Snippet};
 
-/// A snippet as terminal text: highlighted words in bold on a terminal, between `**`
-/// markers elsewhere (a pipe or a file), so that they still stand out.
+/// How matched words look on a terminal.
+const BOLD: Style = Style::new().bold();
+
+/// Whether standard output takes colour, as anstream decides for every CLI built on
+/// it: never with `NO_COLOR` set, always with `CLICOLOR_FORCE`, otherwise only on a
+/// terminal that supports it (not a pipe or a file).
+pub fn stdout_has_color() -> bool {
+    anstream::AutoStream::choice(&std::io::stdout()) != ColorChoice::Never
+}
+
+/// A snippet as terminal text: highlighted words in bold where colour is wanted, between
+/// `**` markers elsewhere (a pipe, a file, `NO_COLOR`), so that they still stand out.
 pub fn snippet_text(snippet: &Snippet, color: bool) -> String {
-    let (open, close) = if color {
-        ("\x1b[1m", "\x1b[0m")
+    if color {
+        let (open, close) = (BOLD.render().to_string(), BOLD.render_reset().to_string());
+        snippet.marked(&open, &close, str::to_string)
     } else {
-        ("**", "**")
-    };
-    snippet.marked(open, close, str::to_string)
+        snippet.marked("**", "**", str::to_string)
+    }
 }
 
 fn indent(text: &str, prefix: &str) -> String {

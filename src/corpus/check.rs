@@ -177,17 +177,13 @@ fn line_of_text(text: &str, needle: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
+/// A calendar date written as `YYYY-MM-DD`: the day must exist in its month.
 fn is_iso_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let [year, month, day] = parts.as_slice() else {
-        return false;
-    };
-    let number = |s: &str, len: usize, max: u32| {
-        s.len() == len
-            && s.chars().all(|c| c.is_ascii_digit())
-            && s.parse::<u32>().is_ok_and(|n| (1..=max).contains(&n))
-    };
-    number(year, 4, 9999) && number(month, 2, 12) && number(day, 2, 31)
+    time::Date::parse(
+        text,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .is_ok()
 }
 
 /// Accepts absolute http(s) URLs with a dotted host name and no spaces.
@@ -249,6 +245,13 @@ mod tests {
         assert!(is_iso_date("2026-11-27"));
         assert!(!is_iso_date("2026-13-01"));
         assert!(!is_iso_date("27/11/2026"));
+        // Regression: the day was only checked to be at most 31 in any month.
+        assert!(!is_iso_date("2026-02-31"));
+        assert!(!is_iso_date("2026-04-31"));
+        assert!(!is_iso_date("2026-02-29"), "2026 is not a leap year");
+        assert!(is_iso_date("2028-02-29"));
+        assert!(!is_iso_date("2026-11-27T10:00"));
+        assert!(!is_iso_date("26-11-27"));
     }
 
     #[test]

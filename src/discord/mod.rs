@@ -1,26 +1,22 @@
-//! The Discord edge: connects to the gateway with serenity, registers the slash
-//! commands and answers interactions by calling the same engine as the command line.
-//! Nothing outside this module imports serenity.
+//! The Discord edge: slash commands and buttons answered by the same engine as the
+//! command line. Commands are types ([`commands`]) that take a parsed [`Interaction`]
+//! and return [`Response`] values; transports (the serenity [`gateway`] today) only
+//! translate events in and responses out. Nothing outside this module imports serenity,
+//! and nothing in it but [`gateway`] does.
 
-mod commands;
-mod handler;
+mod bot;
+pub mod commands;
+pub mod error;
+mod gateway;
+pub mod interaction;
 pub mod render;
+pub mod response;
 mod sessions;
 
-use std::future::Future;
-use std::sync::Arc;
-
-use anyhow::Context;
-use serenity::all::GatewayIntents;
-use serenity::builder::CreateAllowedMentions;
-use serenity::http::HttpBuilder;
-
-pub use handler::Bot;
-
-use crate::answer::Engine;
-use crate::config::Config;
-use crate::reindex::Reindexer;
-use crate::watch;
+pub use bot::Bot;
+pub use gateway::serve;
+pub use interaction::Interaction;
+pub use response::{Responder, Response};
 
 /// The bot token. Its `Debug` never shows it, so it cannot reach a log by accident.
 #[derive(Clone)]
@@ -73,63 +69,11 @@ impl Token {
             Err(TokenError::Malformed)
         }
     }
-}
 
-/// Connects to Discord and serves interactions until `shutdown` completes.
-///
-/// # Errors
-/// When the client cannot be built or the gateway connection fails for good.
-pub async fn serve(
-    config: Config,
-    engine: Arc<Engine>,
-    token: Token,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let mut http =
-        HttpBuilder::new(&token.0).default_allowed_mentions(CreateAllowedMentions::new());
-    if let Some(base) = &config.discord.api_base_url {
-        // serenity sends requests to the proxy only when its own rate limiter is off;
-        // the proxy (or Discord's answers through it) then does the limiting.
-        http = http.proxy(base).ratelimiter_disabled(true);
+    /// The token itself, for the transport that authenticates with it.
+    pub(crate) fn secret(&self) -> &str {
+        &self.0
     }
-    let reindexer = Arc::new(Reindexer::new(
-        &config.corpus_path,
-        &config.index_path,
-        config.index_threads,
-    ));
-    reindexer.clean_up();
-    let gateway_url = config.discord.gateway_url.clone();
-    let (stop_watchers, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(watch::follow_index(Arc::clone(&engine), stopped.clone()));
-    if config.watch {
-        tokio::spawn(watch::watch_corpus(
-            Arc::clone(&reindexer),
-            Arc::clone(&engine),
-            config.corpus_path.clone(),
-            stopped,
-        ));
-    }
-    let bot = Bot::new(config, engine, reindexer);
-    let mut client =
-        serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
-            .event_handler(bot)
-            .await
-            .context("cannot create the Discord client")?;
-    if let Some(url) = gateway_url {
-        *client.ws_url.lock().await = url;
-    }
-    let shards = Arc::clone(&client.shard_manager);
-    tokio::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutting down");
-        shards.shutdown_all().await;
-    });
-    let result = client
-        .start()
-        .await
-        .context("the Discord gateway connection failed");
-    let _ = stop_watchers.send(true);
-    result
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Turns answers into Discord messages, as plain data: pure functions that enforce
-//! Discord's limits, escape user text and neutralise mentions. The handler converts the
-//! result to serenity builders; nothing here talks to the network.
+//! Discord's limits, escape user text and neutralise mentions. Nothing here talks to
+//! the network or knows a transport.
 
+use super::commands::ButtonId;
+use super::response::{Button, Choice, Embed, Field, Message};
 use crate::answer::{Answer, Hit, Snippet};
 use crate::corpus::split::collapse_whitespace;
 use crate::index::DocumentInfo;
@@ -31,38 +33,6 @@ pub const RESULTS_PER_PAGE: usize = 5;
 /// Passages from other documents shown under the top one in `/ask`.
 pub const EXTRA_PASSAGES: usize = 2;
 const ACCENT: u32 = 0x2B6CB0;
-
-/// A message as the bot will send it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Message {
-    pub content: String,
-    pub embeds: Vec<Embed>,
-    pub buttons: Vec<Button>,
-    pub ephemeral: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Embed {
-    pub title: String,
-    pub description: String,
-    pub url: Option<String>,
-    pub footer: String,
-    pub fields: Vec<Field>,
-    pub colour: u32,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Field {
-    pub name: String,
-    pub value: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Button {
-    pub custom_id: String,
-    pub label: String,
-    pub disabled: bool,
-}
 
 impl Embed {
     fn text_length(&self) -> usize {
@@ -202,16 +172,6 @@ fn fit_embeds(embeds: &mut Vec<Embed>) {
     }
 }
 
-/// The `custom_id` of the "More results" button of an `/ask` answer.
-pub fn more_results_id(session: u64) -> String {
-    format!("more:{session}")
-}
-
-/// The `custom_id` of a `/search` page button.
-pub fn page_id(session: u64, page: usize) -> String {
-    format!("page:{session}:{page}")
-}
-
 /// The `/ask` reply: the top passage with its best snippet, up to two more passages
 /// from other documents, and a "More results" button. `session` names the search the
 /// button continues.
@@ -262,7 +222,7 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
         content,
         embeds,
         buttons: vec![Button {
-            custom_id: more_results_id(session),
+            id: ButtonId::MoreResults { session },
             label: "More results".to_string(),
             disabled: false,
         }],
@@ -360,12 +320,18 @@ pub fn search_page(
         embeds,
         buttons: vec![
             Button {
-                custom_id: page_id(session, page.saturating_sub(1)),
+                id: ButtonId::Page {
+                    session,
+                    page: page.saturating_sub(1),
+                },
                 label: "◀".to_string(),
                 disabled: page == 0,
             },
             Button {
-                custom_id: page_id(session, page + 1),
+                id: ButtonId::Page {
+                    session,
+                    page: page + 1,
+                },
                 label: "▶".to_string(),
                 disabled: page + 1 >= pages,
             },
@@ -562,7 +528,7 @@ pub fn reindex_summary(report: &Report) -> String {
 
 /// Autocomplete choices for `/source`: titles containing what was typed, prefix
 /// matches first, at most 25, names and values within 100 characters.
-pub fn document_choices(documents: &[DocumentInfo], typed: &str) -> Vec<(String, String)> {
+pub fn document_choices(documents: &[DocumentInfo], typed: &str) -> Vec<Choice> {
     let typed = typed.trim().to_lowercase();
     let mut matches: Vec<(bool, &DocumentInfo)> = documents
         .iter()
@@ -578,7 +544,10 @@ pub fn document_choices(documents: &[DocumentInfo], typed: &str) -> Vec<(String,
         .into_iter()
         .filter(|(_, d)| chars(&d.id) <= limits::CHOICE)
         .take(limits::CHOICES)
-        .map(|(_, d)| (truncate(&d.title, limits::CHOICE), d.id.clone()))
+        .map(|(_, d)| Choice {
+            name: truncate(&d.title, limits::CHOICE),
+            value: d.id.clone(),
+        })
         .collect()
 }
 
@@ -676,7 +645,7 @@ mod tests {
             Some("https://example.org/a")
         );
         assert!(message.embeds[0].footer.contains("https://example.org/a"));
-        assert_eq!(message.buttons[0].custom_id, "more:7");
+        assert_eq!(message.buttons[0].id.to_string(), "more:7");
         assert!(!message.content.contains("@everyone"));
     }
 
@@ -753,7 +722,7 @@ mod tests {
         let first = search_page("moon", &hits, 0, 3, true);
         assert_eq!(first.embeds[0].fields.len(), 5);
         assert!(first.buttons[0].disabled && !first.buttons[1].disabled);
-        assert_eq!(first.buttons[1].custom_id, "page:3:1");
+        assert_eq!(first.buttons[1].id.to_string(), "page:3:1");
         let last = search_page("moon", &hits, 2, 3, true);
         assert_eq!(last.embeds[0].fields.len(), 2);
         assert!(last.buttons[1].disabled);
@@ -762,8 +731,13 @@ mod tests {
 
     #[test]
     fn custom_ids_fit() {
-        assert!(page_id(u64::MAX, usize::MAX).len() <= limits::CUSTOM_ID);
-        assert!(more_results_id(u64::MAX).len() <= limits::CUSTOM_ID);
+        let page = ButtonId::Page {
+            session: u64::MAX,
+            page: usize::MAX,
+        };
+        assert!(page.to_string().len() <= limits::CUSTOM_ID);
+        let more = ButtonId::MoreResults { session: u64::MAX };
+        assert!(more.to_string().len() <= limits::CUSTOM_ID);
     }
 
     #[test]
@@ -787,9 +761,9 @@ mod tests {
             .collect();
         let choices = document_choices(&documents, "kibo");
         assert_eq!(choices.len(), limits::CHOICES);
-        assert_eq!(choices[0].1, "doc-39");
+        assert_eq!(choices[0].value, "doc-39");
         assert!(choices
             .iter()
-            .all(|(name, value)| name.chars().count() <= 100 && value.len() <= 100));
+            .all(|c| c.name.chars().count() <= 100 && c.value.len() <= 100));
     }
 }

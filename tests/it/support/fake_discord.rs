@@ -31,6 +31,8 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub body: Value,
+    /// The body as sent, byte for byte.
+    pub raw: String,
     pub at: Instant,
 }
 
@@ -183,11 +185,13 @@ impl FakeDiscord {
 }
 
 fn record(shared: &Shared, method: &Method, path: String, body: &[u8]) {
+    let raw = String::from_utf8_lossy(body).into_owned();
     let body = serde_json::from_slice(body).unwrap_or(Value::Null);
     shared.requests.lock().unwrap().push(Request {
         method: method.to_string(),
         path,
         body,
+        raw,
         at: Instant::now(),
     });
     shared.recorded.notify_waiters();
@@ -284,7 +288,11 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
             };
             let (mut sink, mut incoming) = socket.split();
             let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41_250 } });
-            if sink.send(WsMessage::Text(hello.to_string())).await.is_err() {
+            if sink
+                .send(WsMessage::Text(hello.to_string().into()))
+                .await
+                .is_err()
+            {
                 return;
             }
             let (events_tx, mut events) = mpsc::unbounded_channel::<Value>();
@@ -297,13 +305,13 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
                         match payload["op"].as_u64() {
                             Some(1) => {
                                 let ack = json!({ "op": 11 });
-                                if sink.send(WsMessage::Text(ack.to_string())).await.is_err() { break }
+                                if sink.send(WsMessage::Text(ack.to_string().into())).await.is_err() { break }
                             }
                             Some(2) => {
                                 shared.identify_count.fetch_add(1, Ordering::SeqCst);
                                 let s = shared.sequence.fetch_add(1, Ordering::SeqCst) + 1;
                                 let ready = json!({ "op": 0, "t": "READY", "s": s, "d": ready_json(&url) });
-                                if sink.send(WsMessage::Text(ready.to_string())).await.is_err() { break }
+                                if sink.send(WsMessage::Text(ready.to_string().into())).await.is_err() { break }
                                 *shared.gateway.lock().unwrap() = Some(events_tx.clone());
                                 shared.identified.notify_waiters();
                             }
@@ -312,7 +320,7 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
                     }
                     event = events.recv() => {
                         let Some(event) = event else { break };
-                        if sink.send(WsMessage::Text(event.to_string())).await.is_err() { break }
+                        if sink.send(WsMessage::Text(event.to_string().into())).await.is_err() { break }
                     }
                 }
             }

@@ -1,138 +1,21 @@
 //! End-to-end tests of the Discord bot: the real serenity client, started through
 //! `spacecollab::discord::serve`, against the fake Discord in `support/fake_discord.rs`.
 
-#[path = "support/fake_discord.rs"]
-mod fake_discord;
+mod handling;
+mod payloads;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use fake_discord::{bool_option, button, command, next_id, string_option, FakeDiscord, Sender};
 use serde_json::{json, Value};
-use spacecollab::answer::Engine;
-use spacecollab::config::Config;
-use spacecollab::discord::{serve, Token};
-use spacecollab::reindex;
-use tokio::sync::oneshot;
 
-const READY_TIMEOUT: Duration = Duration::from_secs(20);
-const ASKER: u64 = 940_000_000_000_000_001;
+use crate::support::bot::{assert_safe, start, RunningBot, ASKER, READY_TIMEOUT};
+use crate::support::fake_discord::{
+    self, bool_option, button, command, next_id, string_option, FakeDiscord, Sender,
+};
+use crate::support::{bundled_corpus, Fixture};
+
 const STRANGER: u64 = 940_000_000_000_000_002;
-
-/// A bot connected to a fake Discord; stops when dropped.
-struct Running {
-    fake: FakeDiscord,
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _index: tempfile::TempDir,
-}
-
-impl Running {
-    async fn stop(mut self) -> anyhow::Result<()> {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
-            .await
-            .expect("the bot stops when asked")
-            .expect("the bot task does not panic")
-    }
-
-    /// Sends the slash command `name` with `options` from an ordinary member, and
-    /// returns the body of its callback.
-    async fn command(&self, name: &str, options: Value) -> Value {
-        self.interact(command(next_id(), name, options, &Sender::member(ASKER)))
-            .await
-    }
-
-    /// Sends an interaction and returns the body of its callback.
-    async fn interact(&self, interaction: Value) -> Value {
-        let id: u64 = interaction["id"].as_str().unwrap().parse().unwrap();
-        self.fake.dispatch(interaction);
-        let body = self.fake.callback(id).await;
-        assert_safe(&body);
-        body
-    }
-}
-
-fn bundled_corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
-}
-
-async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> Running {
-    let fake = FakeDiscord::start().await;
-    let index = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        corpus_path: corpus.to_path_buf(),
-        index_path: index.path().join("index"),
-        index_threads: 1,
-        ..Config::default()
-    };
-    config.discord.api_base_url = Some(fake.api_base.clone());
-    adjust(&mut config);
-    reindex::rebuild(&config.corpus_path, &config.index_path, 1, |_| {}).unwrap();
-    let engine = Arc::new(Engine::open(&config.index_path, config.answer).unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    let token = Token::parse("MTAxMDEwMTAxMDEw.GxYzAb.fake-token_for-tests").unwrap();
-    let task = tokio::spawn(serve(config, engine, token, async {
-        let _ = stopped.await;
-    }));
-    assert!(
-        fake.wait_ready(READY_TIMEOUT).await,
-        "the bot never identified on the fake gateway"
-    );
-    Running {
-        fake,
-        stop: Some(stop),
-        task,
-        _index: index,
-    }
-}
-
-/// Checks what every message must satisfy: no mentions allowed, Discord's limits.
-fn assert_safe(body: &Value) {
-    let message = match body.get("type").and_then(Value::as_u64) {
-        Some(4 | 5 | 7) => &body["data"],
-        Some(_) => return,
-        None => body,
-    };
-    let allowed = &message["allowed_mentions"];
-    assert!(
-        allowed.is_object(),
-        "allowed_mentions must be set: {message}"
-    );
-    for key in ["parse", "users", "roles"] {
-        assert!(
-            allowed
-                .get(key)
-                .is_none_or(|v| v.as_array().is_some_and(Vec::is_empty)),
-            "allowed_mentions must allow nothing: {allowed}"
-        );
-    }
-    assert_ne!(allowed["replied_user"], true);
-    let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
-    assert!(chars(&message["content"]) <= 2_000);
-    let mut total = 0;
-    for embed in message["embeds"].as_array().into_iter().flatten() {
-        assert!(chars(&embed["title"]) <= 256);
-        assert!(chars(&embed["description"]) <= 4_096);
-        assert!(chars(&embed["footer"]["text"]) <= 2_048);
-        let fields = embed["fields"].as_array().cloned().unwrap_or_default();
-        assert!(fields.len() <= 25);
-        for field in &fields {
-            assert!(chars(&field["name"]) <= 256);
-            assert!(chars(&field["value"]) <= 1_024);
-            total += chars(&field["name"]) + chars(&field["value"]);
-        }
-        total +=
-            chars(&embed["title"]) + chars(&embed["description"]) + chars(&embed["footer"]["text"]);
-    }
-    assert!(total <= 6_000, "{total} characters of embeds");
-    for row in message["components"].as_array().into_iter().flatten() {
-        for component in row["components"].as_array().into_iter().flatten() {
-            assert!(chars(&component["custom_id"]) <= 100);
-        }
-    }
-}
 
 fn ask(question: &str, private: Option<bool>, sender: &Sender) -> Value {
     let mut options = vec![string_option("question", question)];
@@ -432,20 +315,21 @@ async fn help_describes_the_corpus() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mentions_in_questions_and_documents_never_ping() {
-    let corpus = tempfile::tempdir().unwrap();
-    std::fs::write(
-        corpus.path().join("attack.md"),
-        "---\ntitle: \"Kibo @everyone\"\nsources: [\"https://example.org/kibo\"]\n---\n\n## Kibo @here\n\n\
-         Kibo is the Japanese laboratory module of the station. @everyone <@123456789012345678> <@&123456789012345678> \
-         please read [this](https://evil.example) about Kibo.\n",
-    )
-    .unwrap();
-    std::fs::write(
-        corpus.path().join("other.md"),
-        "---\ntitle: Columbus\n---\n\n## Columbus\n\nColumbus is the European laboratory module of the station.\n",
-    )
-    .unwrap();
-    let bot = start(corpus.path(), |_| {}).await;
+    let corpus = Fixture::with_files(&[
+        (
+            "attack.md",
+            "---\ntitle: \"Kibo @everyone\"\nsources: [\"https://example.org/kibo\"]\n---\n\n## Kibo @here\n\n\
+             Kibo is the Japanese laboratory module of the station. @everyone <@123456789012345678> <@&123456789012345678> \
+             please read [this](https://evil.example) about Kibo.\n"
+                .as_bytes(),
+        ),
+        (
+            "other.md",
+            "---\ntitle: Columbus\n---\n\n## Columbus\n\nColumbus is the European laboratory module of the station.\n"
+                .as_bytes(),
+        ),
+    ]);
+    let bot = start(&corpus.corpus, |_| {}).await;
     let body = bot
         .interact(ask(
             "@everyone **Kibo** laboratory module",
@@ -492,25 +376,20 @@ async fn mentions_in_questions_and_documents_never_ping() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_long_answers_stay_within_discord_limits() {
-    let corpus = tempfile::tempdir().unwrap();
     let long_title = "Kibo ".repeat(120);
     let long_sentence = format!("Kibo {}.", "laboratory module ".repeat(140));
-    std::fs::write(
-        corpus.path().join("long.md"),
-        format!("---\ntitle: \"{long_title}\"\nsources: [\"https://example.org/{}\"]\n---\n\n## {long_title}\n\n{long_sentence}\n", "x".repeat(3000)),
-    )
-    .unwrap();
-    std::fs::write(
-        corpus.path().join("long2.md"),
-        format!("## Kibo again\n\n{long_sentence}\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        corpus.path().join("long3.md"),
-        format!("## Kibo third\n\n{long_sentence}\n"),
-    )
-    .unwrap();
-    let bot = start(corpus.path(), |c| c.answer.snippet_chars = 4_000).await;
+    let long = format!(
+        "---\ntitle: \"{long_title}\"\nsources: [\"https://example.org/{}\"]\n---\n\n## {long_title}\n\n{long_sentence}\n",
+        "x".repeat(3000)
+    );
+    let again = format!("## Kibo again\n\n{long_sentence}\n");
+    let third = format!("## Kibo third\n\n{long_sentence}\n");
+    let corpus = Fixture::with_files(&[
+        ("long.md", long.as_bytes()),
+        ("long2.md", again.as_bytes()),
+        ("long3.md", third.as_bytes()),
+    ]);
+    let bot = start(&corpus.corpus, |c| c.answer.snippet_chars = 4_000).await;
     // assert_safe inside interact checks every limit.
     let body = bot
         .interact(ask("Kibo laboratory module", None, &Sender::member(ASKER)))
@@ -672,18 +551,8 @@ async fn serve_answers_then_stops_on_sigterm_without_logging_tokens() {
     );
 }
 
-/// Copies the bundled corpus so a test may change it.
-fn corpus_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(bundled_corpus()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
-    dir
-}
-
 /// Runs `/reindex` as `sender` and returns the final text of its reply.
-async fn reindex_as(bot: &Running, sender: &Sender) -> String {
+async fn reindex_as(bot: &RunningBot, sender: &Sender) -> String {
     let interaction = command(next_id(), "reindex", json!([]), sender);
     let token = interaction["token"].as_str().unwrap().to_string();
     let body = bot.interact(interaction).await;
@@ -714,8 +583,8 @@ async fn reindex_as(bot: &Running, sender: &Sender) -> String {
 async fn reindex_is_for_admins_only() {
     const ADMIN_USER: u64 = 950_000_000_000_000_001;
     const ADMIN_ROLE: u64 = 950_000_000_000_000_002;
-    let corpus = corpus_copy();
-    let bot = start(corpus.path(), |c| {
+    let corpus = Fixture::bundled();
+    let bot = start(&corpus.corpus, |c| {
         c.admin.user_ids = vec![ADMIN_USER];
         c.admin.role_ids = vec![ADMIN_ROLE];
     })
@@ -811,8 +680,8 @@ async fn reindex_is_for_admins_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reindex_picks_up_added_changed_and_removed_documents() {
-    let corpus = corpus_copy();
-    let bot = start(corpus.path(), |_| {}).await;
+    let corpus = Fixture::bundled();
+    let bot = start(&corpus.corpus, |_| {}).await;
     let admin = Sender::Member {
         user_id: ASKER,
         permissions: Some(1 << 5),
@@ -830,16 +699,16 @@ async fn reindex_picks_up_added_changed_and_removed_documents() {
     );
 
     std::fs::write(
-        corpus.path().join("neptune-submarine.md"),
+        corpus.corpus.join("neptune-submarine.md"),
         "---\ntitle: \"Triton Submarine Mission\"\nsources: [\"https://example.org/triton\"]\n---\n\n## The mission\n\n\
          The Triton Submarine Mission is a fictional joint study in which several agencies imagine sending a \
          submarine to the ice moons of Neptune, to explore the ocean under the ice of Triton.\n",
     )
     .unwrap();
-    let kibo = corpus.path().join("iss-kibo.md");
+    let kibo = corpus.corpus.join("iss-kibo.md");
     let text = std::fs::read_to_string(&kibo).unwrap();
     std::fs::write(&kibo, format!("{text}\n\n## Zebrafish\n\nKibo hosted zebrafish studies of muscle loss in weightlessness, run by JAXA.\n")).unwrap();
-    std::fs::remove_file(corpus.path().join("soho.md")).unwrap();
+    std::fs::remove_file(corpus.corpus.join("soho.md")).unwrap();
 
     let summary = reindex_as(&bot, &admin).await;
     assert!(

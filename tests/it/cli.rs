@@ -1,13 +1,11 @@
 //! End-to-end tests of the `spacecollab` binary. Each test runs it in its own temp dir
 //! with explicit `--corpus` and `--index`, so nothing is written into the repository.
 
-mod support;
-
 use std::path::Path;
 
+use crate::support::{Fixture, ARTEMIS_MD, GOOD_DOCUMENTS, KIBO_MD, RANKED_QUESTIONS};
 use assert_cmd::Command;
 use predicates::prelude::*;
-use support::{Fixture, GOOD_DOCUMENTS, RANKED_QUESTIONS};
 
 /// The binary, run inside the fixture's temp dir so that no `config.toml` of the
 /// repository is picked up.
@@ -99,6 +97,29 @@ fn ask_prints_the_best_passages_as_text() {
             "Source: https://www.example.org/jaxa/kibo",
         ))
         .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn matched_words_are_bold_only_where_colour_is_wanted() {
+    let fixture = Fixture::new();
+    fixture.build();
+    let (question, _) = RANKED_QUESTIONS[0];
+    let ask = |no_color: bool| {
+        let mut command = run(&fixture, &["ask", question]);
+        command.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+        if no_color {
+            command.env("NO_COLOR", "1");
+        }
+        stdout_of(&command.assert().success().get_output().clone())
+    };
+    // A pipe, but colour forced: bold escapes instead of markers.
+    let forced = ask(false);
+    assert!(forced.contains("\x1b[1m"), "{forced}");
+    assert!(!forced.contains("**"), "{forced}");
+    // NO_COLOR wins over CLICOLOR_FORCE: markers, no escapes.
+    let plain = ask(true);
+    assert!(!plain.contains('\x1b'), "{plain}");
+    assert!(plain.contains("**"), "{plain}");
 }
 
 #[test]
@@ -426,11 +447,31 @@ fn check_corpus_on_a_bad_corpus_exits_1_and_names_file_and_line() {
 }
 
 #[test]
+fn check_corpus_refuses_a_review_date_that_does_not_exist() {
+    let kibo = KIBO_MD.replace("reviewed: 2026-11-27", "reviewed: 2026-02-31");
+    let fixture = Fixture::with_files(&[("iss/kibo.md", kibo.as_bytes())]);
+    let output = spacecollab(fixture.dir.path())
+        .arg("check-corpus")
+        .arg("--corpus")
+        .arg(&fixture.corpus)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stdout = stdout_of(&output);
+    assert!(
+        stdout
+            .contains("iss/kibo.md:8: `reviewed` must be a date like 2026-11-27, not `2026-02-31`"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn check_corpus_passes_a_clean_curated_corpus() {
     // Markdown with complete front matter only.
     let fixture = Fixture::with_files(&[
-        ("iss/kibo.md", support::KIBO_MD.as_bytes()),
-        ("artemis-accords.md", support::ARTEMIS_MD.as_bytes()),
+        ("iss/kibo.md", KIBO_MD.as_bytes()),
+        ("artemis-accords.md", ARTEMIS_MD.as_bytes()),
     ]);
     spacecollab(fixture.dir.path())
         .arg("check-corpus")

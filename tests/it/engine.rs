@@ -1,15 +1,17 @@
 //! Integration tests of the library on the fixture corpus: loading every format,
 //! ranking, the per-document cap, unanswerable questions, snippets and passage sizes.
 
-mod support;
-
 use std::collections::HashMap;
 
 use spacecollab::analyzer::analyze;
 use spacecollab::answer::{Hit, Snippet, MAX_PASSAGES_PER_DOCUMENT};
 use spacecollab::corpus::split::{MAX_WORDS, MIN_WORDS};
 use spacecollab::corpus::CorpusError;
-use support::{Fixture, GOOD_DOCUMENTS, HIDDEN_HTML_WORDS, RANKED_QUESTIONS};
+
+use crate::support::{
+    bad_files, good_files, write_files, Fixture, GOOD_DOCUMENTS, HIDDEN_HTML_WORDS,
+    RANKED_QUESTIONS,
+};
 
 fn doc_ids(hits: &[Hit]) -> Vec<&str> {
     hits.iter().map(|h| h.doc_id.as_str()).collect()
@@ -25,7 +27,7 @@ fn every_format_loads_into_the_index() {
         report.passages > report.documents,
         "Kibo alone has several passages"
     );
-    let total: u64 = support::good_files()
+    let total: u64 = good_files()
         .iter()
         .map(|(_, bytes)| bytes.len() as u64)
         .sum();
@@ -218,7 +220,7 @@ fn a_corpus_of_only_bad_files_leaves_the_index_alone() {
     fixture.build();
     std::fs::remove_dir_all(&fixture.corpus).unwrap();
     std::fs::create_dir_all(&fixture.corpus).unwrap();
-    support::write_files(&fixture.corpus, &support::bad_files());
+    write_files(&fixture.corpus, &bad_files());
     let error = spacecollab::reindex::rebuild(&fixture.corpus, &fixture.index, 1, |_| {})
         .expect_err("nothing could be loaded");
     assert!(

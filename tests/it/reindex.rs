@@ -11,26 +11,7 @@ use std::time::Duration;
 use spacecollab::answer::{AnswerSettings, Engine};
 use spacecollab::reindex::{self, Reindexer};
 
-fn document(title: &str, body: &str) -> String {
-    format!("---\ntitle: \"{title}\"\nsources: [\"https://example.org/{}\"]\n---\n\n## About\n\n{body}\n", title.len())
-}
-
-/// A small corpus of `count` distinct documents.
-fn write_corpus(dir: &Path, count: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    for i in 0..count {
-        let body = format!(
-            "Station module number {i} was built by partner agency {} for joint research on orbit. \
-             Its crew studied materials, biology and Earth observation over many expeditions.",
-            ["NASA", "ESA", "JAXA", "CSA", "Roscosmos"][i % 5]
-        );
-        std::fs::write(
-            dir.join(format!("doc-{i:04}.md")),
-            document(&format!("Module {i}"), &body),
-        )
-        .unwrap();
-    }
-}
+use crate::support::{module_document as document, write_modules, Fixture};
 
 fn passages(index: &Path) -> usize {
     Engine::open(index, AnswerSettings::default())
@@ -41,10 +22,8 @@ fn passages(index: &Path) -> usize {
 
 #[test]
 fn incremental_reindex_touches_only_changed_documents() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let index = dir.path().join("index");
-    write_corpus(&corpus, 30);
+    let fixture = Fixture::modules(30);
+    let (corpus, index) = (fixture.corpus.clone(), fixture.index.clone());
     let first = reindex::update(&corpus, &index, 1, |_| {}).unwrap();
     assert_eq!((first.written, first.added.len()), (30, 30));
 
@@ -92,10 +71,8 @@ fn incremental_reindex_touches_only_changed_documents() {
 
 #[test]
 fn old_generations_are_removed_after_a_switch() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let index = dir.path().join("index");
-    write_corpus(&corpus, 5);
+    let fixture = Fixture::modules(5);
+    let (corpus, index) = (fixture.corpus.clone(), fixture.index.clone());
     for _ in 0..3 {
         reindex::rebuild(&corpus, &index, 1, |_| {}).unwrap();
     }
@@ -112,12 +89,10 @@ fn old_generations_are_removed_after_a_switch() {
 
 #[test]
 fn queries_never_fail_through_reindexes_some_of_which_fail() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let broken = dir.path().join("broken");
-    let missing = dir.path().join("missing");
-    let index = dir.path().join("index");
-    write_corpus(&corpus, 40);
+    let fixture = Fixture::modules(40);
+    let (corpus, index) = (fixture.corpus.clone(), fixture.index.clone());
+    let broken = fixture.path("broken");
+    let missing = fixture.path("missing");
     // A corpus whose every file is bad: the reindex must fail and keep the old index.
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(broken.join("bad.md"), "---\ntitle: [unclosed\n---\nBody").unwrap();
@@ -192,10 +167,8 @@ fn queries_never_fail_through_reindexes_some_of_which_fail() {
 
 #[test]
 fn a_second_index_command_is_refused_while_one_runs() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    let index = dir.path().join("index");
-    write_corpus(&corpus, 3);
+    let fixture = Fixture::modules(3);
+    let (corpus, index) = (fixture.corpus.clone(), fixture.index.clone());
     let holder = Reindexer::new(&corpus, &index, 1);
     let _ticket = holder.try_start("alice on Discord").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_spacecollab"))
@@ -217,16 +190,14 @@ fn a_second_index_command_is_refused_while_one_runs() {
 /// with either the old or the new content.
 #[test]
 fn a_killed_index_command_leaves_the_old_or_the_new_index() {
-    let dir = tempfile::tempdir().unwrap();
-    let small = dir.path().join("small");
-    let large = dir.path().join("large");
-    let index = dir.path().join("index");
-    write_corpus(&small, 50);
-    write_corpus(&large, 1_500);
+    let fixture = Fixture::modules(50);
+    let (small, index) = (fixture.corpus.clone(), fixture.index.clone());
+    let large = fixture.path("large");
+    write_modules(&large, 1_500);
     reindex::rebuild(&small, &index, 1, |_| {}).unwrap();
     let old = passages(&index);
     let new = {
-        let scratch = dir.path().join("scratch");
+        let scratch = fixture.path("scratch");
         reindex::rebuild(&large, &scratch, 1, |_| {}).unwrap();
         passages(&scratch)
     };
@@ -275,18 +246,17 @@ fn a_killed_index_command_leaves_the_old_or_the_new_index() {
 
 #[test]
 fn builds_of_a_small_index_leave_one_segment() {
-    let dir = tempfile::tempdir().unwrap();
-    let (corpus, index) = (dir.path().join("corpus"), dir.path().join("index"));
+    let fixture = Fixture::modules(400);
+    let (corpus, index) = (fixture.corpus.clone(), fixture.index.clone());
     let segments = |index: &Path| {
         Engine::open(index, AnswerSettings::default())
             .unwrap()
             .snapshot()
             .segment_count()
     };
-    write_corpus(&corpus, 400);
     reindex::rebuild(&corpus, &index, 2, |_| {}).unwrap();
     assert_eq!(segments(&index), 1, "a full build on two threads");
-    write_corpus(&corpus, 420);
+    write_modules(&corpus, 420);
     reindex::update(&corpus, &index, 1, |_| {}).unwrap();
     assert_eq!(segments(&index), 1, "an incremental build");
     assert_eq!(passages(&index), 420);

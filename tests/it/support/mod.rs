@@ -1,9 +1,11 @@
-//! Shared fixture for the integration tests: a small corpus on distinct topics of
-//! international space collaboration, in every format the loader reads, written into a
-//! fresh temp dir per test so that no test sees another's index.
-//!
-//! Not every test binary uses every helper.
-#![allow(dead_code)]
+//! What the integration tests and the benches share: corpus fixtures written into a
+//! fresh temp dir per test (the small corpus below, in every format the loader reads; a
+//! copy of the bundled corpus; generated documents), the fake Discord, and a bot running
+//! against it. Included by the benches as `#[path = "../tests/it/support/mod.rs"] pub mod
+//! support;`, so it must not use anything outside its own folder.
+
+pub mod bot;
+pub mod fake_discord;
 
 use std::path::{Path, PathBuf};
 
@@ -245,6 +247,31 @@ impl Fixture {
         Fixture { dir, corpus, index }
     }
 
+    /// A copy of the bundled corpus, which a test may change.
+    pub fn bundled() -> Fixture {
+        let fixture = Fixture::with_files(&[]);
+        for entry in std::fs::read_dir(bundled_corpus()).expect("read the bundled corpus") {
+            let path = entry.expect("read the bundled corpus").path();
+            if path.is_file() {
+                let name = path.file_name().expect("a file name");
+                std::fs::copy(&path, fixture.corpus.join(name)).expect("copy a corpus file");
+            }
+        }
+        fixture
+    }
+
+    /// `count` generated documents (see [`write_modules`]).
+    pub fn modules(count: usize) -> Fixture {
+        let fixture = Fixture::with_files(&[]);
+        write_modules(&fixture.corpus, count);
+        fixture
+    }
+
+    /// A folder next to the corpus and the index, for a second corpus or index.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
     /// Builds the index on one thread.
     pub fn build(&self) -> Report {
         reindex::rebuild(&self.corpus, &self.index, 1, |_| {}).expect("the fixture indexes")
@@ -260,5 +287,37 @@ impl Fixture {
 impl Default for Fixture {
     fn default() -> Fixture {
         Fixture::new()
+    }
+}
+
+/// The corpus shipped in the repository.
+pub fn bundled_corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
+}
+
+/// A Markdown document with front matter, a source and one section.
+pub fn module_document(title: &str, body: &str) -> String {
+    format!(
+        "---\ntitle: \"{title}\"\nsources: [\"https://example.org/{}\"]\n---\n\n## About\n\n{body}\n",
+        title.len()
+    )
+}
+
+/// Writes `count` distinct documents, `doc-0000.md` onwards ("Module 0", ...), each a
+/// passage about a station module and the agency that built it; writing a larger count
+/// into the same folder keeps the earlier ones unchanged.
+pub fn write_modules(dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).expect("create corpus folder");
+    for i in 0..count {
+        let body = format!(
+            "Station module number {i} was built by partner agency {} for joint research on orbit. \
+             Its crew studied materials, biology and Earth observation over many expeditions.",
+            ["NASA", "ESA", "JAXA", "CSA", "Roscosmos"][i % 5]
+        );
+        std::fs::write(
+            dir.join(format!("doc-{i:04}.md")),
+            module_document(&format!("Module {i}"), &body),
+        )
+        .expect("write a generated document");
     }
 }

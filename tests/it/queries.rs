@@ -1,13 +1,12 @@
 //! No text a person can type makes the engine panic or fail: questions are analyzed into
 //! plain terms, never parsed as query syntax. One fixture index serves the whole binary.
 
-mod support;
-
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use spacecollab::answer::{Answer, AnswerSettings, Engine};
-use support::{Fixture, RANKED_QUESTIONS};
+
+use crate::support::{Fixture, RANKED_QUESTIONS};
 
 /// The fixture index, built once; its temp dir is leaked so it lives as long as the tests.
 fn engine() -> &'static Engine {

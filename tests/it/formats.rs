@@ -1,6 +1,5 @@
 //! End to end: `spacecollab index` on a corpus of every format, with files it must skip,
-//! then a question whose answer cites a PDF page. Self-contained (to be moved into the
-//! single integration test binary).
+//! then a question whose answer cites a PDF page.
 
 use std::path::Path;
 

@@ -1,0 +1,114 @@
+//! `/ask question:<text> private:<bool>`: the best passages for a question, and the
+//! "More results" button under them. Answers in time or defers, never past Discord's
+//! 3-second deadline.
+
+use super::definition::private_option;
+use super::{session, Definition, OptionDefinition, OptionType, SlashCommand, MAX_QUESTION_CHARS};
+use crate::discord::bot::Bot;
+use crate::discord::error::{self, UserError};
+use crate::discord::interaction::{CommandData, Interaction};
+use crate::discord::render;
+use crate::discord::response::{Responder, Response};
+use crate::discord::sessions::Session;
+
+#[derive(Debug)]
+pub struct Ask {
+    question: String,
+    private: Option<bool>,
+}
+
+impl SlashCommand for Ask {
+    const NAME: &'static str = "ask";
+
+    fn definition() -> Definition {
+        Definition::new(
+            Self::NAME,
+            "Ask a question about international collaboration in space",
+        )
+        .option(
+            OptionDefinition::new(OptionType::String, "question", "Your question, in plain words")
+                .required()
+                .length(1, MAX_QUESTION_CHARS),
+        )
+        .option(private_option())
+    }
+
+    fn parse(data: &CommandData) -> Result<Ask, UserError> {
+        match data.string("question").map(str::trim) {
+            Some(question) if !question.is_empty() => Ok(Ask {
+                question: question.to_string(),
+                private: data.bool("private"),
+            }),
+            _ => Err(UserError::new(
+                "Please give a question, for example `/ask question:Who built Kibo?`.",
+            )),
+        }
+    }
+
+    /// The answer is computed on the engine in a task of its own; if it is not ready
+    /// after `defer_after`, the reply is deferred and edited in when it is.
+    async fn run(
+        self,
+        bot: &Bot,
+        interaction: &Interaction,
+        reply: &impl Responder,
+    ) -> anyhow::Result<()> {
+        let ephemeral = self.private.unwrap_or(bot.config.discord.ask_private);
+        let asked = self.question.clone();
+        let mut work = bot.on_engine(move |engine| {
+            let answer = engine.ask(&asked, None);
+            // What was searched is only shown when nothing was found.
+            let searched: Vec<String> = if answer.answered {
+                Vec::new()
+            } else {
+                engine.snapshot().terms(&asked).terms
+            };
+            (answer, searched)
+        });
+        let session = bot.sessions.insert(Session {
+            query: self.question,
+            user_id: interaction.user.id,
+            ephemeral,
+        });
+        // A zero threshold always defers: a finished task would otherwise win the race.
+        let in_time = if bot.defer_after.is_zero() {
+            None
+        } else {
+            tokio::time::timeout(bot.defer_after, &mut work).await.ok()
+        };
+        if let Some(done) = in_time {
+            let (answer, searched) = done?;
+            let message = render::ask_message(&answer, &searched, session, ephemeral);
+            reply.send(Response::Message(message)).await?;
+            return Ok(());
+        }
+        reply.send(Response::Defer { ephemeral }).await?;
+        let message = match work.await {
+            Ok((answer, searched)) => render::ask_message(&answer, &searched, session, ephemeral),
+            Err(failed) => render::notice(&error::apology(error::log_internal(
+                &failed.into(),
+                "answering a deferred question",
+            ))),
+        };
+        reply.send(Response::Edit(message)).await?;
+        Ok(())
+    }
+}
+
+/// "More results" under an answer: anyone may press it, and gets their own private list
+/// of the search, without the page buttons when the search is someone else's.
+pub(super) async fn more_results(
+    bot: &Bot,
+    interaction: &Interaction,
+    session_id: u64,
+    reply: &impl Responder,
+) -> anyhow::Result<()> {
+    let session = session(bot, session_id)?;
+    let mut message = super::search::page(bot, &session.query, 0, session_id, true).await?;
+    if session.user_id != interaction.user.id {
+        // Someone else's session: its page buttons would refuse them, so leave them out.
+        message.buttons.clear();
+    }
+    reply.send(Response::Message(message)).await?;
+    Ok(())
+}

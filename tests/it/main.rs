@@ -1,0 +1,13 @@
+//! The integration tests, in one binary as ripgrep has them: a module per area, and one
+//! `support` module (fixtures, the fake Discord, a running bot) that the benches share.
+//! One binary links the library once and runs every test in one process.
+
+mod cli;
+mod discord;
+mod engine;
+mod eval;
+mod formats;
+mod queries;
+mod reindex;
+// `pub`, so that helpers only some areas (or only the benches) use are not dead code.
+pub mod support;

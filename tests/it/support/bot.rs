@@ -1,0 +1,149 @@
+//! A bot started through `spacecollab::discord::serve` against a fresh fake Discord,
+//! on an index built into its own temp dir: how the Discord tests and the Discord bench
+//! start one.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use spacecollab::answer::Engine;
+use spacecollab::config::Config;
+use spacecollab::discord::{serve, Token};
+use spacecollab::reindex::{self, Report};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+use super::fake_discord::{command, next_id, FakeDiscord, Sender};
+
+/// How long the bot may take to connect to the fake gateway.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// The member who sends [`RunningBot::command`]s.
+pub const ASKER: u64 = 940_000_000_000_000_001;
+
+/// A bot connected to a fake Discord. Stop it with [`RunningBot::stop`]; dropped, it
+/// stops with the test's runtime.
+pub struct RunningBot {
+    pub fake: FakeDiscord,
+    /// The engine the bot answers with.
+    pub engine: Arc<Engine>,
+    /// How the index was built.
+    pub report: Report,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _index: TempDir,
+}
+
+/// Builds an index of `corpus` (one thread), starts the bot on it with the default
+/// config as changed by `adjust`, and waits until it is connected.
+pub async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> RunningBot {
+    let fake = FakeDiscord::start().await;
+    let index = tempfile::tempdir().expect("create temp dir");
+    let mut config = Config {
+        corpus_path: corpus.to_path_buf(),
+        index_path: index.path().join("index"),
+        index_threads: 1,
+        ..Config::default()
+    };
+    config.discord.api_base_url = Some(fake.api_base.clone());
+    adjust(&mut config);
+    let report = reindex::rebuild(&config.corpus_path, &config.index_path, 1, |_| {})
+        .expect("the corpus indexes");
+    let engine = Arc::new(Engine::open(&config.index_path, config.answer).expect("open the index"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let token = Token::parse("MTAxMDEwMTAxMDEw.GxYzAb.fake-token_for-tests").expect("a token");
+    let task = tokio::spawn(serve(config, Arc::clone(&engine), token, async {
+        let _ = stopped.await;
+    }));
+    assert!(
+        fake.wait_ready(READY_TIMEOUT).await,
+        "the bot never identified on the fake gateway"
+    );
+    RunningBot {
+        fake,
+        engine,
+        report,
+        stop: Some(stop),
+        task,
+        _index: index,
+    }
+}
+
+impl RunningBot {
+    /// Stops the bot and returns how `serve` ended.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+            .await
+            .expect("the bot stops when asked")
+            .expect("the bot task does not panic")
+    }
+
+    /// Sends the slash command `name` with `options` from an ordinary member, and
+    /// returns the body of its callback.
+    pub async fn command(&self, name: &str, options: Value) -> Value {
+        self.interact(command(next_id(), name, options, &Sender::member(ASKER)))
+            .await
+    }
+
+    /// Sends an interaction and returns the body of its callback, checked by
+    /// [`assert_safe`].
+    pub async fn interact(&self, interaction: Value) -> Value {
+        let id: u64 = interaction["id"]
+            .as_str()
+            .and_then(|id| id.parse().ok())
+            .expect("an interaction id");
+        self.fake.dispatch(interaction);
+        let body = self.fake.callback(id).await;
+        assert_safe(&body);
+        body
+    }
+}
+
+/// Checks what every message must satisfy: no mentions allowed, Discord's limits.
+pub fn assert_safe(body: &Value) {
+    let message = match body.get("type").and_then(Value::as_u64) {
+        Some(4 | 5 | 7) => &body["data"],
+        Some(_) => return,
+        None => body,
+    };
+    let allowed = &message["allowed_mentions"];
+    assert!(
+        allowed.is_object(),
+        "allowed_mentions must be set: {message}"
+    );
+    for key in ["parse", "users", "roles"] {
+        assert!(
+            allowed
+                .get(key)
+                .is_none_or(|v| v.as_array().is_some_and(Vec::is_empty)),
+            "allowed_mentions must allow nothing: {allowed}"
+        );
+    }
+    assert_ne!(allowed["replied_user"], true);
+    let chars = |v: &Value| v.as_str().map_or(0, |s| s.chars().count());
+    assert!(chars(&message["content"]) <= 2_000);
+    let mut total = 0;
+    for embed in message["embeds"].as_array().into_iter().flatten() {
+        assert!(chars(&embed["title"]) <= 256);
+        assert!(chars(&embed["description"]) <= 4_096);
+        assert!(chars(&embed["footer"]["text"]) <= 2_048);
+        let fields = embed["fields"].as_array().cloned().unwrap_or_default();
+        assert!(fields.len() <= 25);
+        for field in &fields {
+            assert!(chars(&field["name"]) <= 256);
+            assert!(chars(&field["value"]) <= 1_024);
+            total += chars(&field["name"]) + chars(&field["value"]);
+        }
+        total +=
+            chars(&embed["title"]) + chars(&embed["description"]) + chars(&embed["footer"]["text"]);
+    }
+    assert!(total <= 6_000, "{total} characters of embeds");
+    for row in message["components"].as_array().into_iter().flatten() {
+        for component in row["components"].as_array().into_iter().flatten() {
+            assert!(chars(&component["custom_id"]) <= 100);
+        }
+    }
+}
