@@ -215,6 +215,10 @@ pub struct Answer {
     /// "Did you mean …?": the question with each word the index has never seen replaced
     /// by its closest spelling in the index, when there is one.
     pub suggestion: Option<String>,
+    /// The pronoun a question names its subject with, when nothing else in it says what
+    /// it is about ("and when was it launched?", typed after another question): the
+    /// engine does not guess, and renderers ask the user to name it.
+    pub unnamed_subject: Option<String>,
 }
 
 impl Answer {
@@ -506,6 +510,16 @@ impl Engine {
         let limit = limit.unwrap_or(self.settings.limit).max(1);
         let snapshot = self.snapshot();
         let terms = snapshot.terms(question);
+        if let Some(pronoun) = unnamed_subject(question, &terms) {
+            return Answer {
+                question: question.to_string(),
+                answered: false,
+                passages: Vec::new(),
+                best_sentence: None,
+                suggestion: None,
+                unnamed_subject: Some(pronoun),
+            };
+        }
         let passages = self.rank(&snapshot, &terms, 0, limit);
         let (answered, best_sentence) = match passages.first() {
             Some(top) => {
@@ -534,6 +548,7 @@ impl Engine {
             passages,
             best_sentence,
             suggestion,
+            unnamed_subject: None,
         }
     }
 
@@ -693,6 +708,33 @@ fn rerank(
     }
     top.sort_by(|a, b| b.0.total_cmp(&a.0));
     stored
+}
+
+/// Pronouns a question can name its subject with.
+const PRONOUNS: &[&str] = &[
+    "it", "its", "they", "them", "their", "this", "that", "these", "those", "he", "she", "him",
+    "her", "his",
+];
+
+/// A question's words other than question words, at most this many, all everyday English,
+/// with a pronoun among them: the pronoun is the subject ("when was it launched").
+const MAX_WORDS_BESIDE_A_PRONOUN: usize = 2;
+
+/// The pronoun standing for a question's subject, when nothing else in the question
+/// names it: every word searched for is everyday English (and there are at most two),
+/// and the question has a pronoun. "What is it like to live in space?" says enough to
+/// answer; "And when was it launched?" does not, and no passage should be guessed.
+fn unnamed_subject(question: &str, terms: &Terms) -> Option<String> {
+    if terms.terms.len() > MAX_WORDS_BESIDE_A_PRONOUN
+        || !terms.everyday.iter().all(|&everyday| everyday)
+    {
+        return None;
+    }
+    clip_chars(question, query::MAX_QUESTION_CHARS)
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .map(|word| word.split(['\'', '’']).next().unwrap_or(word))
+        .find(|word| PRONOUNS.contains(&word.to_lowercase().as_str()))
+        .map(str::to_string)
 }
 
 /// Keeps at most [`MAX_PASSAGES_PER_DOCUMENT`] passages per document, in rank order;
@@ -935,7 +977,10 @@ fn suggest(snapshot: &Snapshot, question: &str, terms: &Terms) -> Option<String>
         let [stem] = analyzed.as_slice() else {
             continue;
         };
-        if !terms.terms.contains(stem) || !query::is_unknown(&searcher, fields, stem) {
+        if !terms.terms.contains(stem)
+            || crate::lexicon::is_everyday(word)
+            || !query::is_unknown(&searcher, fields, stem)
+        {
             continue;
         }
         let Some(close) = snapshot.spellings(&searcher, stem).into_iter().next() else {
@@ -990,6 +1035,27 @@ mod tests {
         );
         assert_eq!(shifted.fragment, text);
         assert_eq!(shifted.highlights, vec![start..start + 4]);
+    }
+
+    #[test]
+    fn a_pronoun_with_nothing_else_to_go_on_is_the_unnamed_subject() {
+        let synonyms = AnalyzedSynonyms::default();
+        let subject = |question: &str| {
+            unnamed_subject(
+                question,
+                &query::question_terms(&synonyms, question, Reading::Message),
+            )
+        };
+        assert_eq!(subject("and when was it launched?").as_deref(), Some("it"));
+        assert_eq!(subject("Who built them?").as_deref(), Some("them"));
+        assert_eq!(
+            subject("How much did it's launch cost?").as_deref(),
+            Some("it")
+        );
+        assert_eq!(subject("When was Kibo launched?"), None);
+        assert_eq!(subject("When was it launched, the Kibo module?"), None);
+        assert_eq!(subject("What is it like to live on a space station?"), None);
+        assert_eq!(subject("when was the launch"), None);
     }
 
     #[test]

@@ -99,8 +99,10 @@ pub struct Terms {
     /// How much each of `terms` (same order) says about what the question asks, 0–1:
     /// everyday words and words outside the sentences that ask count less.
     pub importance: Vec<f32>,
-    /// The question as asked (clipped), for features beyond its terms.
-    pub question: String,
+    /// Whether each of `terms` (same order) was written as an everyday English word
+    /// ([`lexicon::is_everyday`]): such a word missing from the corpus is not a
+    /// misspelling of one of its words ("bread" is not "break").
+    pub everyday: Vec<bool>,
 }
 
 /// Analyzes synonym groups once per index generation.
@@ -226,22 +228,23 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
         Reading::Message => asking_sentences(&question),
         Reading::Text => Vec::new(),
     };
-    let tokens: Vec<(String, f32)> = analyze_with_offsets(&question)
+    let tokens: Vec<(String, f32, bool)> = analyze_with_offsets(&question)
         .into_iter()
         .map(|(term, offset)| {
+            let word = word_at(&question, offset);
             let focus = if asking.is_empty() || asking.iter().any(|s| s.contains(&offset)) {
                 1.0
             } else {
                 CONTEXT_WEIGHT
             };
-            let importance = focus * everyday_discount(word_at(&question, offset));
-            (term, importance)
+            let importance = focus * everyday_discount(word);
+            (term, importance, lexicon::is_everyday(word))
         })
         .collect();
     let question_words = question_words();
-    let content: Vec<(String, f32)> = tokens
+    let content: Vec<(String, f32, bool)> = tokens
         .iter()
-        .filter(|(t, _)| !question_words.contains(t))
+        .filter(|(t, _, _)| !question_words.contains(t))
         .cloned()
         .collect();
     let chosen = if content.is_empty() { tokens } else { content };
@@ -249,21 +252,24 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
     let mut terms: Vec<String> = Vec::new();
     let mut counts: Vec<u32> = Vec::new();
     let mut importance: Vec<f32> = Vec::new();
-    for (token, weight) in &chosen {
+    let mut everyday: Vec<bool> = Vec::new();
+    for (token, weight, common) in &chosen {
         match terms.iter().position(|t| t == token) {
             Some(i) => {
                 counts[i] += 1;
                 importance[i] = importance[i].max(*weight);
+                everyday[i] |= *common;
             }
             None if terms.len() < MAX_TERMS => {
                 terms.push(token.clone());
                 counts.push(1);
                 importance.push(*weight);
+                everyday.push(*common);
             }
             None => {}
         }
     }
-    let chosen: Vec<String> = chosen.into_iter().map(|(t, _)| t).collect();
+    let chosen: Vec<String> = chosen.into_iter().map(|(t, _, _)| t).collect();
     let mut pairs: Vec<(String, String)> = Vec::new();
     for pair in chosen.windows(2) {
         let known = |t: &String| terms.contains(t);
@@ -279,7 +285,7 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
         counts,
         pairs,
         importance,
-        question: question.clone(),
+        everyday,
     }
 }
 
@@ -465,8 +471,12 @@ pub fn build_query(
     };
     // Terms found in passage bodies, for the proximity pairs below.
     let mut in_body: HashSet<&str> = HashSet::new();
-    for ((text, &count), &importance) in
-        terms.terms.iter().zip(&terms.counts).zip(&terms.importance)
+    for (((text, &count), &importance), &everyday) in terms
+        .terms
+        .iter()
+        .zip(&terms.counts)
+        .zip(&terms.importance)
+        .zip(&terms.everyday)
     {
         // A word asked twice counts twice, as if its clause were repeated: long
         // questions (ArguAna's are whole arguments) come back to what they are about.
@@ -480,10 +490,12 @@ pub fn build_query(
         }
         let unknown = found_in.is_empty();
         should(in_fields(found_in, word, asked));
-        if weights.fuzzy <= 0.0 || !unknown {
+        if weights.fuzzy <= 0.0 || !unknown || everyday {
             continue;
         }
-        // Only words the index has never seen get typo tolerance, and their close
+        // Only words the index has never seen, and that are not everyday English, get
+        // typo tolerance ("bread" in a question about baking is not a misspelt
+        // "break"), and their close
         // spellings are searched as ordinary, lower-weighted terms: BM25 still tells a
         // rare close spelling from a common one, and no fuzzy match can outrank an
         // exact one.

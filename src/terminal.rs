@@ -60,6 +60,13 @@ pub fn render_hit(out: &mut String, rank: usize, hit: &Hit, color: bool) {
 /// Renders an answer, or a helpful "nothing found" with what was searched.
 pub fn render_answer(answer: &Answer, searched_terms: &[String], color: bool) -> String {
     let mut out = String::new();
+    if let Some(pronoun) = &answer.unnamed_subject {
+        let _ = writeln!(
+            out,
+            "Which mission, agency or treaty do you mean by \"{pronoun}\"? Each question is answered on its own: ask again with its name, for example \"When was Kibo launched?\"."
+        );
+        return out;
+    }
     if let Some(suggestion) = answer.suggested_question() {
         let _ = writeln!(out, "Did you mean: {suggestion}?");
     }

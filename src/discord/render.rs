@@ -181,6 +181,13 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
         .suggested_question()
         .map(|s| format!("Did you mean “{}”? ", escape_user_text(s)))
         .unwrap_or_default();
+    if let Some(pronoun) = &answer.unnamed_subject {
+        return Message {
+            content: truncate(&name_the_subject(pronoun), limits::CONTENT),
+            ephemeral,
+            ..Message::default()
+        };
+    }
     if !answer.answered || answer.passages.is_empty() {
         let mut message = no_answer_message(&answer.question, searched, ephemeral);
         message.content = truncate(
@@ -228,6 +235,15 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
         }],
         ephemeral,
     }
+}
+
+/// What the bot says when a question names its subject only with a pronoun.
+pub fn name_the_subject(pronoun: &str) -> String {
+    format!(
+        "Which mission, agency or treaty do you mean by “{}”? I answer each question on its \
+         own, so please ask again with its name, for example “When was Kibo launched?”.",
+        escape_user_text(pronoun)
+    )
 }
 
 /// What the bot says when nothing answers the question: what it searched, what to try.
@@ -575,6 +591,7 @@ mod tests {
             passages,
             best_sentence: None,
             suggestion: None,
+            unnamed_subject: None,
         }
     }
 

@@ -151,7 +151,8 @@ fn ask_json_is_one_object_with_exactly_the_documented_keys() {
             "best_sentence",
             "passages",
             "question",
-            "suggestion"
+            "suggestion",
+            "unnamed_subject"
         ]
     );
     assert_eq!(object["question"], *question);
