@@ -1,6 +1,6 @@
 //! The `spacecollab` command: parses arguments and hands over to the library.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -126,6 +126,9 @@ fn main() -> ExitCode {
         .init();
     match run(cli) {
         Ok(code) => code,
+        // A reader that stops early (`spacecollab eval | head`) closed the pipe: the
+        // output it wanted was written, so that is success, not an error to print.
+        Err(error) if closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             let usage = error
@@ -134,6 +137,14 @@ fn main() -> ExitCode {
             ExitCode::from(if usage { 2 } else { 1 })
         }
     }
+}
+
+fn closed_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
@@ -174,13 +185,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let engine = open_or_build(&config)?;
             let answer = engine.ask(&question, limit.map(usize::from));
             if json {
-                println!("{}", serde_json::to_string_pretty(&answer)?);
+                writeln!(io::stdout(), "{}", serde_json::to_string_pretty(&answer)?)?;
             } else {
                 let terms = engine.snapshot().terms(&question).terms;
-                print!(
+                write!(
+                    io::stdout(),
                     "{}",
                     terminal::render_answer(&answer, &terms, terminal::stdout_has_color())
-                );
+                )?;
             }
         }
         Command::Search {
@@ -193,16 +205,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let engine = open_or_build(&config)?;
             let hits = engine.search(&query, 0, usize::from(limit));
             if json {
-                println!("{}", serde_json::to_string_pretty(&hits)?);
+                writeln!(io::stdout(), "{}", serde_json::to_string_pretty(&hits)?)?;
             } else if hits.is_empty() {
-                println!("No results for \"{query}\".");
+                writeln!(io::stdout(), "No results for \"{query}\".")?;
             } else {
                 let color = terminal::stdout_has_color();
                 let mut out = String::new();
                 for (i, hit) in hits.iter().enumerate() {
                     terminal::render_hit(&mut out, i + 1, hit, color);
                 }
-                print!("{out}");
+                write!(io::stdout(), "{out}")?;
             }
         }
         Command::Chat { paths } => {
@@ -237,10 +249,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let problems = corpus::check_corpus(&root)
                 .with_context(|| format!("cannot check {}", root.display()))?;
             if problems.is_empty() {
-                println!("{}: no problems found.", root.display());
+                writeln!(io::stdout(), "{}: no problems found.", root.display())?;
             } else {
                 for problem in &problems {
-                    println!("{problem}");
+                    writeln!(io::stdout(), "{problem}")?;
                 }
                 eprintln!("{} problem(s) found in {}.", problems.len(), root.display());
                 return Ok(ExitCode::from(1));
@@ -365,16 +377,17 @@ fn chat(engine: &Engine) -> anyhow::Result<()> {
     let color = terminal::stdout_has_color();
     let snapshot = engine.snapshot();
     if interactive {
-        println!(
+        writeln!(
+            io::stdout(),
             "Ask about international collaboration in space ({} documents). Type quit to leave.",
             snapshot.documents().len()
-        );
+        )?;
     }
     let mut stdout = std::io::stdout();
     let mut lines = std::io::stdin().lock().lines();
     loop {
         if interactive {
-            print!("> ");
+            write!(io::stdout(), "> ")?;
             stdout.flush()?;
         }
         let Some(line) = lines.next() else { break };
@@ -388,7 +401,11 @@ fn chat(engine: &Engine) -> anyhow::Result<()> {
         }
         let answer = engine.ask(question, None);
         let terms = snapshot.terms(question).terms;
-        println!("{}", terminal::render_answer(&answer, &terms, color));
+        writeln!(
+            io::stdout(),
+            "{}",
+            terminal::render_answer(&answer, &terms, color)
+        )?;
     }
     Ok(())
 }
@@ -461,9 +478,9 @@ fn eval(args: EvalArgs, config: &Config) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            writeln!(io::stdout(), "{}", serde_json::to_string_pretty(&report)?)?;
         } else {
-            print!("{report}");
+            write!(io::stdout(), "{report}")?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -476,9 +493,9 @@ fn eval(args: EvalArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let corpus = args.corpus.unwrap_or_else(|| config.corpus_path.clone());
     let report = evaluation::eval_questions(&questions, &corpus, config.answer, threads)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(io::stdout(), "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        print!("{report}");
+        write!(io::stdout(), "{report}")?;
     }
     Ok(ExitCode::SUCCESS)
 }
