@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use spacecollab::answer::Engine;
 use spacecollab::config::{Config, ConfigError};
+use spacecollab::discord::redact::{redact, RedactingWriter};
 use spacecollab::discord::Token;
 use spacecollab::index::IndexError;
 use spacecollab::reindex::{self, Stage};
@@ -120,14 +121,23 @@ fn main() -> ExitCode {
         // naming the file ("the document is encrypted ..."): their warnings only repeat it.
         .add_directive("lopdf=error".parse().expect("a valid directive"))
         .add_directive("pdf_extract=error".parse().expect("a valid directive"));
+    // Every log line, at any level and from any library, passes through the redactor:
+    // interaction and webhook URLs and token fields lose their tokens, and the bot token
+    // (read here, before anything can log it) is removed wherever it appears.
+    let secrets: Arc<[String]> = std::env::var("DISCORD_TOKEN")
+        .ok()
+        .map(|t| t.trim().trim_start_matches("Bot ").to_string())
+        .filter(|t| !t.is_empty())
+        .into_iter()
+        .collect();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(move || RedactingWriter::new(std::io::stderr(), Arc::clone(&secrets)))
         .init();
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", redact(&format!("{error:#}")));
             let usage = error
                 .chain()
                 .any(|cause| cause.is::<UsageError>() || cause.is::<ConfigError>());

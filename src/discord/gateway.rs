@@ -24,6 +24,7 @@ use super::interaction::{
     CommandData, CommandOption, ComponentData, Data, Interaction, Member, OptionValue, Permissions,
     User,
 };
+use super::redact::redact;
 use super::response::{Responder, Response};
 use super::Token;
 use crate::answer::Engine;
@@ -109,7 +110,10 @@ impl EventHandler for Gateway {
                 Ok(registered) => {
                     tracing::info!(count = registered.len(), "registered global commands")
                 }
-                Err(error) => tracing::error!(%error, "could not register global commands"),
+                Err(error) => tracing::error!(
+                    error = %redact(&error.to_string()),
+                    "could not register global commands"
+                ),
             }
         } else {
             for &guild in &self.guild_ids {
@@ -122,6 +126,7 @@ impl EventHandler for Gateway {
                         tracing::info!(guild, count = registered.len(), "registered guild commands")
                     }
                     Err(error) => {
+                        let error = redact(&error.to_string()).into_owned();
                         tracing::error!(guild, %error, "could not register guild commands")
                     }
                 }

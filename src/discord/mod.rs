@@ -9,6 +9,7 @@ pub mod commands;
 pub mod error;
 mod gateway;
 pub mod interaction;
+pub mod redact;
 pub mod render;
 pub mod response;
 mod sessions;

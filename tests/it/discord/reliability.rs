@@ -2,12 +2,19 @@
 //! controls, tokens kept out of the log, modal submits answered, a graceful shutdown,
 //! retried REST calls, and the per-user and overall limits.
 
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
 use serde_json::Value;
 
-use super::ask;
-use crate::support::bot::{start, ASKER};
-use crate::support::fake_discord::Sender;
-use crate::support::Fixture;
+use super::{ask, serve_command};
+use crate::support::bot::{start, ASKER, READY_TIMEOUT};
+use crate::support::fake_discord::{FakeDiscord, Fault, Request, Route, Sender, APPLICATION_ID};
+use crate::support::{bundled_corpus, Fixture};
+
+/// The bot token the binary is started with.
+const BOT_TOKEN: &str = "MTAxMDEwMTAxMDEw.GxYzAb.secret-token_never-logged";
 
 /// The characters issue 14 names, and other invisible format characters.
 const INVISIBLE: [char; 16] = [
@@ -82,4 +89,116 @@ async fn echoed_questions_lose_bidi_controls_and_corpus_text_keeps_its_own() {
         "{best}"
     );
     bot.stop().await.unwrap();
+}
+
+/// `spacecollab serve` on the bundled corpus against `fake`, with `discord` (TOML lines)
+/// in its `[discord]` section, logging at `log` into the file it returns (a pipe could
+/// fill up at trace level and stall the bot).
+fn spawn_serve(dir: &Path, fake: &FakeDiscord, discord: &str, log: &str) -> (Child, PathBuf) {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[corpus]\npath = {:?}\n[index]\npath = \"index\"\nthreads = 1\n\
+             [discord]\napi_base_url = \"{}\"\n{discord}",
+            bundled_corpus(),
+            fake.api_base
+        ),
+    )
+    .unwrap();
+    let log_path = dir.join("bot.log");
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let child = serve_command(&config, Some(BOT_TOKEN), log)
+        .stdout(Stdio::null())
+        .stderr(log_file)
+        .spawn()
+        .unwrap();
+    (child, log_path)
+}
+
+/// Sends SIGTERM to `child`.
+fn terminate(child: &Child) {
+    let sent = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for `child` to exit, for at most `timeout`.
+async fn exit_of(child: &mut Child, timeout: Duration) -> ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the bot did not exit within {timeout:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The path prefix of interaction `id`'s callback, and the path of its original response.
+fn paths(interaction: &Value) -> (String, String) {
+    let id = interaction["id"].as_str().unwrap();
+    let token = interaction["token"].as_str().unwrap();
+    (
+        format!("/api/v10/interactions/{id}/"),
+        format!("/api/v10/webhooks/{APPLICATION_ID}/{token}/messages/@original"),
+    )
+}
+
+async fn wait_for(fake: &FakeDiscord, what: &str, wanted: impl Fn(&Request) -> bool) -> Request {
+    fake.wait_for(Duration::from_secs(20), wanted)
+        .await
+        .unwrap_or_else(|| panic!("no {what}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_reaches_the_log_at_trace_level_when_discord_drops_connections() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Every answer is deferred, so that each interaction has a callback and an edit.
+    let (mut child, log) = spawn_serve(dir.path(), &fake, "defer_after_ms = 0\n", "trace");
+    assert!(
+        fake.wait_ready(READY_TIMEOUT).await,
+        "the bot never identified"
+    );
+    let mut tokens = Vec::new();
+    for route in [Route::Callback, Route::Edit] {
+        fake.inject(route, Fault::Drop);
+        let interaction = ask("What is Kibo?", None, &Sender::member(ASKER));
+        tokens.push(interaction["token"].as_str().unwrap().to_string());
+        let (callback, edit) = paths(&interaction);
+        fake.dispatch(interaction);
+        let dropped = wait_for(&fake, "dropped request", |r| {
+            r.fault == Some(Fault::Drop) && (r.path.starts_with(&callback) || r.path == edit)
+        })
+        .await;
+        assert!(dropped.path.contains(tokens.last().unwrap()));
+    }
+    // A last question answered in full: the failures before it have been logged.
+    let last = ask("What is Columbus?", None, &Sender::member(ASKER));
+    let (_, edit) = paths(&last);
+    fake.dispatch(last);
+    wait_for(&fake, "edit", |r| r.path == edit && r.fault.is_none()).await;
+    terminate(&child);
+    exit_of(&mut child, Duration::from_secs(15)).await;
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("TRACE"), "logged at trace level");
+    // The dropped requests were logged, with their URLs redacted.
+    let redacted: Vec<&str> = log.lines().filter(|l| l.contains("/<token>")).collect();
+    assert!(
+        !redacted.is_empty(),
+        "the failed requests are logged: {log}"
+    );
+    for token in tokens.iter().map(String::as_str).chain([BOT_TOKEN]) {
+        let leaked: Vec<&str> = log.lines().filter(|l| l.contains(token)).collect();
+        assert!(leaked.is_empty(), "{token} reached the log: {leaked:#?}");
+    }
+    // The token's parts would give it away too.
+    assert!(!log.contains("secret-token_never-logged"));
 }

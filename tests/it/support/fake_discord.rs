@@ -34,6 +34,31 @@ pub struct Request {
     /// The body as sent, byte for byte.
     pub raw: String,
     pub at: Instant,
+    /// The fault the fake answered this request with, if any (see [`FakeDiscord::inject`]).
+    pub fault: Option<Fault>,
+}
+
+/// A way the fake misbehaves on one request, as Discord (or the network) sometimes does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Closes the connection without an answer.
+    Drop,
+    /// Answers with this status (a 5xx) and Discord's JSON error body.
+    Status(u16),
+    /// Answers 429 with `retry_after` seconds in the body, `Retry-After` (whole seconds,
+    /// rounded up) and `X-RateLimit-Reset-After`, as Discord does.
+    RateLimited { retry_after: f64 },
+    /// Answers normally, after this delay.
+    Slow(Duration),
+}
+
+/// The requests a fault is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /interactions/{id}/{token}/callback`.
+    Callback,
+    /// `PATCH /webhooks/{application}/{token}/messages/@original`.
+    Edit,
 }
 
 #[derive(Default)]
@@ -47,6 +72,8 @@ struct Shared {
     sequence: AtomicU64,
     /// When each interaction id was dispatched, for latency figures.
     dispatched: Mutex<Vec<(u64, Instant)>>,
+    /// Faults still to apply, each to the next request of its route, in order.
+    faults: Mutex<Vec<(Route, Fault)>>,
 }
 
 /// A running fake Discord; it stops when the test's runtime ends.
@@ -179,12 +206,26 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// Answers the next request of `route` (after any faults already queued for it) with
+    /// `fault`.
+    pub fn inject(&self, route: Route, fault: Fault) {
+        self.shared.faults.lock().unwrap().push((route, fault));
+    }
+
+    /// The requests answered normally whose path starts with `prefix`.
+    pub fn delivered(&self, prefix: &str) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.fault.is_none() && r.path.starts_with(prefix))
+            .collect()
+    }
+
     pub fn identify_count(&self) -> u64 {
         self.shared.identify_count.load(Ordering::SeqCst)
     }
 }
 
-fn record(shared: &Shared, method: &Method, path: String, body: &[u8]) {
+fn record(shared: &Shared, method: &Method, path: String, body: &[u8], fault: Option<Fault>) {
     let raw = String::from_utf8_lossy(body).into_owned();
     let body = serde_json::from_slice(body).unwrap_or(Value::Null);
     shared.requests.lock().unwrap().push(Request {
@@ -193,8 +234,66 @@ fn record(shared: &Shared, method: &Method, path: String, body: &[u8]) {
         body,
         raw,
         at: Instant::now(),
+        fault,
     });
     shared.recorded.notify_waiters();
+}
+
+/// Takes the next fault queued for `route`.
+fn next_fault(shared: &Shared, route: Route) -> Option<Fault> {
+    let mut faults = shared.faults.lock().unwrap();
+    let at = faults.iter().position(|(r, _)| *r == route)?;
+    Some(faults.remove(at).1)
+}
+
+/// Records the request and applies its fault: `Some` answer for a refusal, `None` to
+/// answer normally (after any delay). A dropped connection is a panic of the connection's
+/// task, which closes its socket; `resume_unwind` skips the panic message.
+async fn misbehave(
+    shared: &Shared,
+    route: Route,
+    method: &Method,
+    path: String,
+    body: &[u8],
+) -> Option<axum::response::Response> {
+    let fault = next_fault(shared, route);
+    let answered_normally = matches!(fault, None | Some(Fault::Slow(_)));
+    record(
+        shared,
+        method,
+        path,
+        body,
+        fault.clone().filter(|_| !answered_normally),
+    );
+    match fault? {
+        Fault::Drop => std::panic::resume_unwind(Box::new("the fake drops the connection")),
+        Fault::Status(status) => Some(
+            (
+                StatusCode::from_u16(status).unwrap(),
+                Json(json!({ "message": "Internal Server Error", "code": 0 })),
+            )
+                .into_response(),
+        ),
+        Fault::RateLimited { retry_after } => Some(
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [
+                    ("retry-after", format!("{}", retry_after.ceil() as u64)),
+                    ("x-ratelimit-reset-after", format!("{retry_after:.3}")),
+                    ("x-ratelimit-remaining", "0".to_string()),
+                    ("x-ratelimit-limit", "5".to_string()),
+                    ("x-ratelimit-bucket", "fake-bucket".to_string()),
+                    ("x-ratelimit-scope", "user".to_string()),
+                ],
+                Json(json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false })),
+            )
+                .into_response(),
+        ),
+        Fault::Slow(delay) => {
+            tokio::time::sleep(delay).await;
+            None
+        }
+    }
 }
 
 async fn callback(
@@ -203,9 +302,12 @@ async fn callback(
     method: Method,
     uri: Uri,
     body: axum::body::Bytes,
-) -> StatusCode {
-    record(&shared, &method, uri.path().to_string(), &body);
-    StatusCode::NO_CONTENT
+) -> axum::response::Response {
+    let path = uri.path().to_string();
+    if let Some(refusal) = misbehave(&shared, Route::Callback, &method, path, &body).await {
+        return refusal;
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// Command registration, webhook edits and follow-ups: recorded, answered with what
@@ -215,20 +317,27 @@ async fn record_other(
     method: Method,
     uri: Uri,
     body: axum::body::Bytes,
-) -> impl IntoResponse {
+) -> axum::response::Response {
     let path = uri.path().to_string();
-    record(&shared, &method, path.clone(), &body);
+    if method == Method::PATCH && path.starts_with("/api/v10/webhooks/") {
+        if let Some(refusal) = misbehave(&shared, Route::Edit, &method, path.clone(), &body).await {
+            return refusal;
+        }
+    } else {
+        record(&shared, &method, path.clone(), &body, None);
+    }
     if path.ends_with("/commands") {
-        return (StatusCode::OK, Json(json!([])));
+        return (StatusCode::OK, Json(json!([]))).into_response();
     }
     if path.starts_with("/api/v10/webhooks/") {
         let sent: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
-        return (StatusCode::OK, Json(message_json(&sent)));
+        return (StatusCode::OK, Json(message_json(&sent))).into_response();
     }
     (
         StatusCode::NOT_FOUND,
         Json(json!({ "message": "Unknown route", "code": 0 })),
     )
+        .into_response()
 }
 
 fn snowflake(n: u64) -> String {
