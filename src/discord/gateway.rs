@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use serenity::all::{
-    CommandData as SerenityCommandData, CommandDataOptionValue, Context, EventHandler,
-    GatewayIntents, GuildId, Interaction as SerenityInteraction, InteractionId,
-    Member as SerenityMember, Ready, User as SerenityUser,
+    ActionRowComponent, CommandData as SerenityCommandData, CommandDataOptionValue, Context,
+    EventHandler, GatewayIntents, GuildId, Interaction as SerenityInteraction, InteractionId,
+    Member as SerenityMember, ModalInteractionData, Ready, User as SerenityUser,
 };
 use serenity::async_trait;
 use serenity::builder::CreateAllowedMentions;
@@ -21,8 +21,8 @@ use super::bot::Bot;
 use super::commands::Command;
 use super::error::SendError;
 use super::interaction::{
-    CommandData, CommandOption, ComponentData, Data, Interaction, Member, OptionValue, Permissions,
-    User,
+    CommandData, CommandOption, ComponentData, Data, Interaction, Member, ModalField,
+    ModalSubmitData, OptionValue, Permissions, User,
 };
 use super::redact::redact;
 use super::response::{Responder, Response};
@@ -181,7 +181,7 @@ impl Responder for GatewayReply<'_> {
 }
 
 /// Our view of a serenity interaction, with the id and token to answer it; `None` for
-/// kinds the bot does not handle (pings, modal submits).
+/// kinds the bot does not handle (pings).
 fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionId, &str)> {
     let (id, token, user, guild_id, member, data) = match interaction {
         SerenityInteraction::Command(command) => (
@@ -210,6 +210,14 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
                 custom_id: component.data.custom_id.clone(),
             }),
         ),
+        SerenityInteraction::Modal(modal) => (
+            modal.id,
+            &modal.token,
+            &modal.user,
+            modal.guild_id,
+            modal.member.as_ref(),
+            Data::ModalSubmit(modal_data(&modal.data)),
+        ),
         _ => return None,
     };
     let parsed = Interaction {
@@ -220,6 +228,26 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
         data,
     };
     Some((parsed, id, token.as_str()))
+}
+
+/// A submitted form's id and the values of its text boxes, out of their rows.
+fn modal_data(data: &ModalInteractionData) -> ModalSubmitData {
+    let fields = data
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .filter_map(|component| match component {
+            ActionRowComponent::InputText(input) => Some(ModalField {
+                custom_id: input.custom_id.clone(),
+                value: input.value.clone().unwrap_or_default(),
+            }),
+            _ => None,
+        })
+        .collect();
+    ModalSubmitData {
+        custom_id: data.custom_id.clone(),
+        fields,
+    }
 }
 
 fn user_of(user: &SerenityUser) -> User {

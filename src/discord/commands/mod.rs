@@ -151,6 +151,16 @@ impl Action {
                         expired()
                     })
             }
+            // No form is ours yet: a form (the coming feedback form) parses its
+            // `custom_id` here into an action of its own. Until then, and for any form
+            // that is not ours, the sender is told that nothing was kept.
+            Data::ModalSubmit(form) => {
+                tracing::warn!(custom_id = %form.custom_id, "unknown form submitted");
+                Err(UserError::new(
+                    "Thank you, but I cannot take this form (it may be from an older version \
+                     of me), so nothing was saved.",
+                ))
+            }
         }
     }
 }

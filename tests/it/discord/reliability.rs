@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use super::{ask, serve_command};
 use crate::support::bot::{start, ASKER, READY_TIMEOUT};
-use crate::support::fake_discord::{FakeDiscord, Fault, Request, Route, Sender, APPLICATION_ID};
+use crate::support::fake_discord::{
+    button, modal_submit, next_id, FakeDiscord, Fault, Request, Route, Sender, APPLICATION_ID,
+};
 use crate::support::{bundled_corpus, Fixture};
 
 /// The bot token the binary is started with.
@@ -201,4 +203,25 @@ async fn no_token_reaches_the_log_at_trace_level_when_discord_drops_connections(
     }
     // The token's parts would give it away too.
     assert!(!log.contains("secret-token_never-logged"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modal_submits_and_unknown_buttons_get_a_polite_private_note() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    let form = modal_submit(
+        next_id(),
+        "survey:1",
+        &[("comment", "Great bot"), ("rating", "5")],
+        &Sender::member(ASKER),
+    );
+    let body = bot.interact(form).await;
+    assert_eq!(body["type"], 4, "{body}");
+    assert_eq!(body["data"]["flags"], 64, "ephemeral: {body}");
+    assert!(content(&body).contains("nothing was saved"), "{body}");
+    let pressed = bot
+        .interact(button(next_id(), "vote:up:1", &Sender::member(ASKER)))
+        .await;
+    assert_eq!(pressed["data"]["flags"], 64, "ephemeral: {pressed}");
+    assert!(content(&pressed).contains("expired"), "{pressed}");
+    bot.stop().await.unwrap();
 }
