@@ -69,6 +69,7 @@ struct RawDiscord {
     ask_private: Option<bool>,
     search_private: Option<bool>,
     defer_after_ms: Option<Spanned<u64>>,
+    shutdown_grace_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -132,6 +133,8 @@ pub struct DiscordConfig {
     pub search_private: bool,
     /// An answer not ready after this many milliseconds is deferred, then edited in.
     pub defer_after_ms: u64,
+    /// On SIGTERM or SIGINT, how long the interactions in flight may take to finish.
+    pub shutdown_grace_ms: u64,
 }
 
 /// The `[admin]` section: who may run `/reindex` besides members with Manage Server.
@@ -251,6 +254,15 @@ impl Config {
                 ));
             }
         }
+        if let Some(ms) = &raw.discord.shutdown_grace_ms {
+            if *ms.get_ref() > 60_000 {
+                return Err(Invalid::new(
+                    "shutdown_grace_ms",
+                    ms,
+                    "must be at most 60000 (one minute), or a restart would wait that long",
+                ));
+            }
+        }
         for (key, ids) in [
             ("guild_ids", &raw.discord.guild_ids),
             ("user_ids", &raw.admin.user_ids),
@@ -288,6 +300,10 @@ impl Config {
                     .discord
                     .defer_after_ms
                     .map_or(1_500, Spanned::into_inner),
+                shutdown_grace_ms: raw
+                    .discord
+                    .shutdown_grace_ms
+                    .map_or(5_000, Spanned::into_inner),
             },
             admin: AdminConfig {
                 user_ids: ids(raw.admin.user_ids),
@@ -311,6 +327,23 @@ mod tests {
         let config = Config::parse(text, Path::new("/srv/bot"), "config.example.toml").unwrap();
         assert_eq!(config.corpus_path, Path::new("/srv/bot/corpus"));
         assert!(config.discord.search_private);
+        assert_eq!(config.discord.shutdown_grace_ms, 5_000);
+    }
+
+    #[test]
+    fn a_shutdown_grace_over_a_minute_is_refused() {
+        let error = Config::parse(
+            "[discord]\nshutdown_grace_ms = 90000\n",
+            Path::new(""),
+            "c.toml",
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("c.toml:2: `shutdown_grace_ms` must be at most 60000"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -227,12 +227,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let engine = Arc::new(open_or_build(&config)?);
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(spacecollab::discord::serve(
+            let served = runtime.block_on(spacecollab::discord::serve(
                 config,
                 engine,
                 token,
                 shutdown_signal(),
-            ))?;
+            ));
+            // A reindex still running on a blocking thread is not waited for: its lock and
+            // leftovers are cleaned up at the next start.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            served?;
         }
         Command::Eval(args) => return eval(args, &config),
         Command::CheckCorpus { corpus } => {

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::commands::{Action, Command};
 use super::error::{self, SendError, UserError};
+use super::in_flight::InFlight;
 use super::interaction::{Data, Interaction};
 use super::render;
 use super::response::{Responder, Response};
@@ -18,6 +19,9 @@ use super::sessions::Sessions;
 use crate::answer::Engine;
 use crate::config::Config;
 use crate::reindex::Reindexer;
+
+/// What users who write while the bot shuts down read.
+const RESTARTING: &str = "I am restarting; please try again in a minute.";
 
 /// What every interaction may use: the engine, the settings, the searches users can
 /// continue, and the one reindexer.
@@ -28,6 +32,8 @@ pub struct Bot {
     pub(super) reindexer: Arc<Reindexer>,
     /// Answers slower than this are deferred first, well inside Discord's 3-second deadline.
     pub(super) defer_after: Duration,
+    /// The interactions being handled, for a shutdown to wait for.
+    in_flight: InFlight,
 }
 
 impl Bot {
@@ -38,7 +44,15 @@ impl Bot {
             config,
             sessions: Sessions::default(),
             reindexer,
+            in_flight: InFlight::default(),
         }
+    }
+
+    /// Stops taking interactions (each new one gets a note that the bot is restarting)
+    /// and waits until those being handled have sent their last response, for at most
+    /// `grace`. Returns how many were still running when it stopped waiting.
+    pub async fn drain(&self, grace: Duration) -> usize {
+        self.in_flight.drain(grace).await
     }
 
     /// Handles one interaction to the end, sending every response through `reply`.
@@ -51,6 +65,17 @@ impl Bot {
         interaction: &Interaction,
         reply: &impl Responder,
     ) -> Result<(), SendError> {
+        let Some(_working) = self.in_flight.enter() else {
+            tracing::info!(
+                interaction_id = interaction.id,
+                "refused an interaction: shutting down"
+            );
+            let response = match interaction.data {
+                Data::Autocomplete(_) => Response::Autocomplete(Vec::new()),
+                _ => Response::Message(render::notice(RESTARTING)),
+            };
+            return reply.send(response).await;
+        };
         let reply = Tracked {
             inner: reply,
             answered: AtomicBool::new(false),

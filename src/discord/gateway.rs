@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serenity::all::{
@@ -66,9 +66,12 @@ pub async fn serve(
             stopped,
         ));
     }
+    let grace = Duration::from_millis(config.discord.shutdown_grace_ms);
+    let guild_ids = config.discord.guild_ids.clone();
+    let bot = Arc::new(Bot::new(config, engine, reindexer));
     let gateway = Gateway {
-        guild_ids: config.discord.guild_ids.clone(),
-        bot: Bot::new(config, engine, reindexer),
+        guild_ids,
+        bot: Arc::clone(&bot),
     };
     let mut client =
         serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
@@ -81,7 +84,23 @@ pub async fn serve(
     let shards = Arc::clone(&client.shard_manager);
     tokio::spawn(async move {
         shutdown.await;
-        tracing::info!("shutting down");
+        // The gateway stays open while the interactions in flight finish: their responses
+        // go over REST, and new interactions that arrive meanwhile get a note rather than
+        // Discord's "the application did not respond".
+        tracing::info!("shutting down: finishing the interactions in flight");
+        let started = Instant::now();
+        match bot.drain(grace).await {
+            0 => tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "every interaction in flight finished"
+            ),
+            left => tracing::warn!(
+                left,
+                grace_ms = grace.as_millis() as u64,
+                "stopped waiting for the interactions in flight"
+            ),
+        }
+        // Closes the gateway with code 1000, so that Discord ends the session at once.
         shards.shutdown_all().await;
     });
     let result = client
@@ -95,7 +114,7 @@ pub async fn serve(
 /// The serenity event handler: registers the commands when connected, and passes every
 /// interaction to the bot.
 struct Gateway {
-    bot: Bot,
+    bot: Arc<Bot>,
     /// Servers to register the commands in; globally when empty.
     guild_ids: Vec<u64>,
 }

@@ -8,6 +8,7 @@ mod bot;
 pub mod commands;
 pub mod error;
 mod gateway;
+mod in_flight;
 pub mod interaction;
 pub mod redact;
 pub mod render;

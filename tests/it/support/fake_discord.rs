@@ -74,6 +74,12 @@ struct Shared {
     dispatched: Mutex<Vec<(u64, Instant)>>,
     /// Faults still to apply, each to the next request of its route, in order.
     faults: Mutex<Vec<(Route, Fault)>>,
+    /// Requests held by a [`Fault::Slow`] right now.
+    delayed: AtomicU64,
+    /// How each gateway connection ended: the close code the bot sent, 1005 for a close
+    /// frame without a code, 1006 for a connection that ended without one.
+    close_codes: Mutex<Vec<u16>>,
+    closed: Notify,
 }
 
 /// A running fake Discord; it stops when the test's runtime ends.
@@ -212,6 +218,23 @@ impl FakeDiscord {
         self.shared.faults.lock().unwrap().push((route, fault));
     }
 
+    /// How many requests a [`Fault::Slow`] holds right now.
+    pub fn delayed(&self) -> u64 {
+        self.shared.delayed.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `count` gateway connections have ended, and returns how each did
+    /// (see `Shared::close_codes`).
+    pub async fn close_codes(&self, count: usize, timeout: Duration) -> Vec<u16> {
+        let enough = || {
+            let codes = self.shared.close_codes.lock().unwrap();
+            (codes.len() >= count).then(|| codes.clone())
+        };
+        wait_until(&self.shared.closed, timeout, enough)
+            .await
+            .unwrap_or_else(|| self.shared.close_codes.lock().unwrap().clone())
+    }
+
     /// The requests answered normally whose path starts with `prefix`.
     pub fn delivered(&self, prefix: &str) -> Vec<Request> {
         self.requests()
@@ -257,14 +280,16 @@ async fn misbehave(
     body: &[u8],
 ) -> Option<axum::response::Response> {
     let fault = next_fault(shared, route);
-    let answered_normally = matches!(fault, None | Some(Fault::Slow(_)));
-    record(
-        shared,
-        method,
-        path,
-        body,
-        fault.clone().filter(|_| !answered_normally),
-    );
+    if let Some(Fault::Slow(delay)) = fault {
+        // Recorded once the delay is over: a recorded request is one the bot's answer
+        // is on its way to.
+        shared.delayed.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(delay).await;
+        shared.delayed.fetch_sub(1, Ordering::SeqCst);
+        record(shared, method, path, body, None);
+        return None;
+    }
+    record(shared, method, path, body, fault.clone());
     match fault? {
         Fault::Drop => std::panic::resume_unwind(Box::new("the fake drops the connection")),
         Fault::Status(status) => Some(
@@ -289,10 +314,7 @@ async fn misbehave(
             )
                 .into_response(),
         ),
-        Fault::Slow(delay) => {
-            tokio::time::sleep(delay).await;
-            None
-        }
+        Fault::Slow(_) => None,
     }
 }
 
@@ -405,10 +427,16 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
                 return;
             }
             let (events_tx, mut events) = mpsc::unbounded_channel::<Value>();
+            let mut close_code = None;
             loop {
                 tokio::select! {
                     frame = incoming.next() => {
                         let Some(Ok(frame)) = frame else { break };
+                        if let WsMessage::Close(frame) = &frame {
+                            close_code = Some(frame.as_ref().map_or(1005, |f| u16::from(f.code)));
+                            // Reading on sends tungstenite's reply, then ends the stream.
+                            continue;
+                        }
                         let WsMessage::Text(text) = frame else { continue };
                         let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
                         match payload["op"].as_u64() {
@@ -433,6 +461,12 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
                     }
                 }
             }
+            shared
+                .close_codes
+                .lock()
+                .unwrap()
+                .push(close_code.unwrap_or(1006));
+            shared.closed.notify_waiters();
         });
     }
 }
