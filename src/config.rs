@@ -70,6 +70,7 @@ struct RawDiscord {
     search_private: Option<bool>,
     defer_after_ms: Option<Spanned<u64>>,
     shutdown_grace_ms: Option<Spanned<u64>>,
+    proxy_ratelimits: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,6 +136,9 @@ pub struct DiscordConfig {
     pub defer_after_ms: u64,
     /// On SIGTERM or SIGINT, how long the interactions in flight may take to finish.
     pub shutdown_grace_ms: u64,
+    /// Whether the proxy at `api_base_url` does the rate limiting, so that the bot does
+    /// not wait out Discord's buckets itself (it honours a 429 either way).
+    pub proxy_ratelimits: bool,
 }
 
 /// The `[admin]` section: who may run `/reindex` besides members with Manage Server.
@@ -304,6 +308,7 @@ impl Config {
                     .discord
                     .shutdown_grace_ms
                     .map_or(5_000, Spanned::into_inner),
+                proxy_ratelimits: raw.discord.proxy_ratelimits.unwrap_or(false),
             },
             admin: AdminConfig {
                 user_ids: ids(raw.admin.user_ids),

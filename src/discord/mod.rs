@@ -13,6 +13,8 @@ pub mod interaction;
 pub mod redact;
 pub mod render;
 pub mod response;
+mod rest;
+mod retry;
 mod sessions;
 
 pub use bot::Bot;

@@ -181,7 +181,33 @@ async fn no_token_reaches_the_log_at_trace_level_when_discord_drops_connections(
         })
         .await;
         assert!(dropped.path.contains(tokens.last().unwrap()));
+        // Retried, and answered, before the next fault is queued.
+        wait_for(&fake, "answer", |r| r.path == edit && r.fault.is_none()).await;
     }
+    // A callback that fails every time: the bot gives up within the 3-second window and
+    // says so once. (Faults left unused would only delay the next question.)
+    for _ in 0..4 {
+        fake.inject(Route::Callback, Fault::Status(503));
+    }
+    let doomed = ask("What is Kibo?", None, &Sender::member(ASKER));
+    tokens.push(doomed["token"].as_str().unwrap().to_string());
+    let (doomed_callback, _) = paths(&doomed);
+    fake.dispatch(doomed);
+    // Retried while the window allows (under load that may be fewer than 4 attempts).
+    let retried = until(Duration::from_secs(10), || {
+        fake.requests()
+            .iter()
+            .filter(|r| r.path.starts_with(&doomed_callback))
+            .count()
+            >= 2
+    })
+    .await;
+    assert!(retried, "the failed callback was retried");
+    let gave_up = until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("gave up after"))
+    })
+    .await;
+    assert!(gave_up, "the bot gave up on the callback");
     // A last question answered in full: the failures before it have been logged.
     let last = ask("What is Columbus?", None, &Sender::member(ASKER));
     let (_, edit) = paths(&last);
@@ -201,6 +227,23 @@ async fn no_token_reaches_the_log_at_trace_level_when_discord_drops_connections(
         let leaked: Vec<&str> = log.lines().filter(|l| l.contains(token)).collect();
         assert!(leaked.is_empty(), "{token} reached the log: {leaked:#?}");
     }
+    let gave_up: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("gave up after"))
+        .collect();
+    assert_eq!(
+        gave_up.len(),
+        1,
+        "one give-up, logged once: {:#?}",
+        log.lines()
+            .filter(|l| l.contains("503") || l.contains("interaction failed"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        gave_up[0].contains("POST /interactions/") && gave_up[0].contains("503"),
+        "with its route and status: {}",
+        gave_up[0]
+    );
     // The token's parts would give it away too.
     assert!(!log.contains("secret-token_never-logged"));
 }
@@ -308,4 +351,68 @@ async fn sigterm_with_twenty_asks_in_flight_answers_every_one_closes_with_1000_a
         began.elapsed().as_secs_f64()
     );
     assert!(began.elapsed() < Duration::from_secs(120));
+}
+
+/// Issue 14: a 500 on an interaction callback was logged and dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_answered_500_or_dropped_is_retried_inside_its_window() {
+    let bot = start(&bundled_corpus(), |_| {}).await;
+    for fault in [Fault::Status(500), Fault::Status(502), Fault::Drop] {
+        bot.fake.inject(Route::Callback, fault.clone());
+        let interaction = ask("Who built Kibo?", None, &Sender::member(ASKER));
+        let (callback, _) = paths(&interaction);
+        bot.fake.dispatch(interaction);
+        let delivered = wait_for(&bot.fake, "retried callback", |r| {
+            r.path.starts_with(&callback) && r.fault.is_none()
+        })
+        .await;
+        assert_eq!(delivered.body["type"], 4, "{fault:?}: {}", delivered.body);
+        let attempts: Vec<Request> = bot
+            .fake
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with(&callback))
+            .collect();
+        assert_eq!(attempts.len(), 2, "{fault:?}: one failure, one retry");
+        assert_eq!(attempts[0].fault, Some(fault.clone()));
+        assert_eq!(attempts[0].raw, attempts[1].raw, "the same body again");
+        // Well inside Discord's 3 seconds.
+        let gap = attempts[1].at.duration_since(attempts[0].at);
+        assert!(
+            gap < Duration::from_millis(1_000),
+            "{fault:?}: retried after {gap:?}"
+        );
+    }
+    bot.stop().await.unwrap();
+}
+
+/// Issue 14: a 429 on the edit of a deferred reply left it at "thinking…" forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_answered_429_is_sent_again_after_the_wait_discord_asks_for() {
+    let bot = start(&bundled_corpus(), |c| c.discord.defer_after_ms = 0).await;
+    bot.fake
+        .inject(Route::Edit, Fault::RateLimited { retry_after: 0.4 });
+    bot.fake.inject(Route::Edit, Fault::Status(503));
+    let interaction = ask("Who built Kibo?", None, &Sender::member(ASKER));
+    let (_, edit) = paths(&interaction);
+    bot.fake.dispatch(interaction);
+    let delivered = wait_for(&bot.fake, "edit", |r| r.path == edit && r.fault.is_none()).await;
+    assert!(
+        !delivered.body["embeds"].as_array().unwrap().is_empty(),
+        "the answer arrived: {}",
+        delivered.body
+    );
+    let attempts: Vec<Request> = bot
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == edit)
+        .collect();
+    assert_eq!(attempts.len(), 3, "a 429, a 503, then the edit");
+    let waited = attempts[1].at.duration_since(attempts[0].at);
+    assert!(
+        waited >= Duration::from_millis(400),
+        "the 429's retry_after was honoured: {waited:?}"
+    );
+    bot.stop().await.unwrap();
 }
