@@ -32,6 +32,16 @@ struct RawConfig {
     discord: RawDiscord,
     #[serde(default)]
     admin: RawAdmin,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    per_user: Option<Spanned<usize>>,
+    per_user_seconds: Option<Spanned<usize>>,
+    answers_at_once: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +127,19 @@ pub struct Config {
     pub answer: AnswerSettings,
     pub discord: DiscordConfig,
     pub admin: AdminConfig,
+    pub limits: LimitsConfig,
+}
+
+/// The `[limits]` section: how many questions a user may ask, and how many answers are
+/// worked on at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// Questions (`/ask`, `/search`) one user may ask in `per_user_seconds`; 0 for no
+    /// limit. Admins are exempt.
+    pub per_user: usize,
+    pub per_user_seconds: u64,
+    /// Answers worked on at once; beyond it users are told the bot is busy.
+    pub answers_at_once: usize,
 }
 
 /// The `[discord]` section.
@@ -209,6 +232,9 @@ impl Config {
         let limit = within("limit", &raw.answer.limit, 1..=25)?;
         let snippet_chars = within("snippet_chars", &raw.answer.snippet_chars, 50..=4_000)?;
         let threads = within("threads", &raw.index.threads, 1..=64)?;
+        let per_user = within("per_user", &raw.limits.per_user, 0..=1_000)?;
+        let per_user_seconds = within("per_user_seconds", &raw.limits.per_user_seconds, 1..=3_600)?;
+        let answers_at_once = within("answers_at_once", &raw.limits.answers_at_once, 1..=10_000)?;
         if let Some(coverage) = &raw.answer.min_coverage {
             if !(0.0..=1.0).contains(coverage.get_ref()) {
                 return Err(Invalid::new(
@@ -314,6 +340,11 @@ impl Config {
                 user_ids: ids(raw.admin.user_ids),
                 role_ids: ids(raw.admin.role_ids),
             },
+            limits: LimitsConfig {
+                per_user: per_user.unwrap_or(5),
+                per_user_seconds: per_user_seconds.map_or(30, |s| s as u64),
+                answers_at_once: answers_at_once.unwrap_or(32),
+            },
         })
     }
 }
@@ -333,6 +364,14 @@ mod tests {
         assert_eq!(config.corpus_path, Path::new("/srv/bot/corpus"));
         assert!(config.discord.search_private);
         assert_eq!(config.discord.shutdown_grace_ms, 5_000);
+        assert_eq!(
+            config.limits,
+            LimitsConfig {
+                per_user: 5,
+                per_user_seconds: 30,
+                answers_at_once: 32
+            }
+        );
     }
 
     #[test]

@@ -5,14 +5,16 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 
 use super::commands::{Action, Command};
 use super::error::{self, SendError, UserError};
 use super::in_flight::InFlight;
 use super::interaction::{Data, Interaction};
+use super::limits::{self, Limits};
 use super::render;
 use super::response::{Responder, Response};
 use super::sessions::Sessions;
@@ -34,6 +36,8 @@ pub struct Bot {
     pub(super) defer_after: Duration,
     /// The interactions being handled, for a shutdown to wait for.
     in_flight: InFlight,
+    /// The per-user cooldown and the bound on answers at once.
+    limits: Limits,
 }
 
 impl Bot {
@@ -41,10 +45,11 @@ impl Bot {
         Bot {
             defer_after: Duration::from_millis(config.discord.defer_after_ms),
             engine,
-            config,
             sessions: Sessions::default(),
             reindexer,
             in_flight: InFlight::default(),
+            limits: Limits::new(&config.limits),
+            config,
         }
     }
 
@@ -81,6 +86,12 @@ impl Bot {
             answered: AtomicBool::new(false),
         };
         let outcome = match Action::parse(&interaction.data) {
+            Ok(Action::Command(command)) if command.is_question() => {
+                match self.admit(interaction) {
+                    Ok(_answering) => command.run(self, interaction, &reply).await,
+                    Err(refusal) => Err(refusal.into()),
+                }
+            }
             Ok(Action::Command(command)) => command.run(self, interaction, &reply).await,
             Ok(Action::Autocomplete { command, typed }) => {
                 let choices = Command::autocomplete(self, &command, &typed);
@@ -112,6 +123,34 @@ impl Bot {
         } else {
             reply.send(Response::Message(notice)).await
         }
+    }
+
+    /// Lets a question through `[limits]`: the asker's cooldown (admins are exempt),
+    /// then the bound on answers at once, whose permit the caller holds until it has
+    /// answered.
+    ///
+    /// # Errors
+    /// A [`UserError`] saying when to try again.
+    fn admit(&self, interaction: &Interaction) -> Result<OwnedSemaphorePermit, UserError> {
+        let user_id = interaction.user.id;
+        if !interaction.is_admin(&self.config.admin) {
+            if let Err(wait) = self.limits.cooldown.check(user_id, Instant::now()) {
+                tracing::info!(
+                    user_id,
+                    wait_s = wait.as_secs_f64(),
+                    "question refused: per-user cooldown"
+                );
+                return Err(UserError::new(limits::cooldown_text(wait)));
+            }
+        }
+        self.limits.start_answer().ok_or_else(|| {
+            tracing::warn!(
+                user_id,
+                answers_at_once = self.config.limits.answers_at_once,
+                "question refused: too many answers at once"
+            );
+            UserError::new(limits::BUSY)
+        })
     }
 
     /// Runs `job` on the engine in a task of its own, so that the caller can defer its

@@ -10,6 +10,7 @@ pub mod error;
 mod gateway;
 mod in_flight;
 pub mod interaction;
+mod limits;
 pub mod redact;
 pub mod render;
 pub mod response;

@@ -116,6 +116,14 @@ commands! {
     Reindex(reindex::Reindex),
 }
 
+impl Command {
+    /// Whether this is a question for the engine, which `[limits]` counts: `/ask` and
+    /// `/search`. Buttons continue a question already counted, and the rest is cheap.
+    pub fn is_question(&self) -> bool {
+        matches!(self, Command::Ask(_) | Command::Search(_))
+    }
+}
+
 /// An interaction, parsed: what to do.
 #[derive(Debug)]
 pub enum Action {

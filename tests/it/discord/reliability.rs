@@ -94,7 +94,7 @@ async fn echoed_questions_lose_bidi_controls_and_corpus_text_keeps_its_own() {
 }
 
 /// `spacecollab serve` on the bundled corpus against `fake`, with `discord` (TOML lines)
-/// in its `[discord]` section, logging at `log` into the file it returns (a pipe could
+/// in its `[discord]` section and no cooldown, logging at `log` into the file it returns (a pipe could
 /// fill up at trace level and stall the bot).
 fn spawn_serve(dir: &Path, fake: &FakeDiscord, discord: &str, log: &str) -> (Child, PathBuf) {
     let config = dir.join("config.toml");
@@ -102,7 +102,7 @@ fn spawn_serve(dir: &Path, fake: &FakeDiscord, discord: &str, log: &str) -> (Chi
         &config,
         format!(
             "[corpus]\npath = {:?}\n[index]\npath = \"index\"\nthreads = 1\n\
-             [discord]\napi_base_url = \"{}\"\n{discord}",
+             [discord]\napi_base_url = \"{}\"\n{discord}[limits]\nper_user = 0\n",
             bundled_corpus(),
             fake.api_base
         ),
@@ -413,6 +413,100 @@ async fn an_edit_answered_429_is_sent_again_after_the_wait_discord_asks_for() {
     assert!(
         waited >= Duration::from_millis(400),
         "the 429's retry_after was honoured: {waited:?}"
+    );
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_asking_too_fast_is_told_when_to_try_again_and_admins_are_exempt() {
+    const ADMIN: u64 = 950_000_000_000_000_001;
+    const OTHER: u64 = 950_000_000_000_000_002;
+    let bot = start(&bundled_corpus(), |c| {
+        c.limits.per_user = 2;
+        c.admin.user_ids = vec![ADMIN];
+    })
+    .await;
+    for _ in 0..2 {
+        let body = bot
+            .interact(ask("Who built Kibo?", None, &Sender::member(ASKER)))
+            .await;
+        assert!(
+            !body["data"]["embeds"].as_array().unwrap().is_empty(),
+            "{body}"
+        );
+    }
+    let refused = bot
+        .interact(ask("Who built Kibo?", None, &Sender::member(ASKER)))
+        .await;
+    assert_eq!(refused["data"]["flags"], 64, "ephemeral: {refused}");
+    let text = content(&refused);
+    let seconds: u64 = text
+        .split("try again in ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no wait in {text:?}"));
+    assert!((1..=30).contains(&seconds), "{text}");
+    // /search is a question too.
+    let search = bot
+        .command(
+            "search",
+            serde_json::json!([crate::support::fake_discord::string_option("query", "Kibo")]),
+        )
+        .await;
+    assert!(content(&search).contains("try again in"), "{search}");
+    // Others, and admins however often they ask, are answered.
+    let other = bot
+        .interact(ask("Who built Kibo?", None, &Sender::member(OTHER)))
+        .await;
+    assert!(
+        !other["data"]["embeds"].as_array().unwrap().is_empty(),
+        "{other}"
+    );
+    for _ in 0..4 {
+        let admin = bot
+            .interact(ask("Who built Kibo?", None, &Sender::member(ADMIN)))
+            .await;
+        assert!(
+            !admin["data"]["embeds"].as_array().unwrap().is_empty(),
+            "{admin}"
+        );
+    }
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_answers_at_once_users_are_told_the_bot_is_busy() {
+    let bot = start(&bundled_corpus(), |c| c.limits.answers_at_once = 1).await;
+    // The first answer is held at its callback, so it is still being worked on.
+    bot.fake
+        .inject(Route::Callback, Fault::Slow(Duration::from_millis(500)));
+    let first = ask("Who built Kibo?", None, &Sender::member(ASKER));
+    let (first_callback, _) = paths(&first);
+    bot.fake.dispatch(first);
+    assert!(until(Duration::from_secs(10), || bot.fake.delayed() == 1).await);
+    let busy = bot
+        .interact(ask("What is Columbus?", None, &Sender::member(ASKER)))
+        .await;
+    assert_eq!(busy["data"]["flags"], 64, "ephemeral: {busy}");
+    assert!(content(&busy).contains("busy"), "{busy}");
+    let answered = wait_for(&bot.fake, "first answer", |r| {
+        r.path.starts_with(&first_callback)
+    })
+    .await;
+    assert!(!answered.body["data"]["embeds"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Once its sending is over (a moment after the fake recorded it), the next question
+    // is answered.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let next = bot
+        .interact(ask("What is Columbus?", None, &Sender::member(ASKER)))
+        .await;
+    assert!(
+        !next["data"]["embeds"].as_array().unwrap().is_empty(),
+        "{next}"
     );
     bot.stop().await.unwrap();
 }
