@@ -34,6 +34,14 @@ struct RawConfig {
     admin: RawAdmin,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +136,9 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub admin: AdminConfig,
     pub limits: LimitsConfig,
+    /// `[metrics] listen`: where to serve Prometheus metrics; `None` (the default) for
+    /// no endpoint.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// The `[limits]` section: how many questions a user may ask, and how many answers are
@@ -306,6 +317,16 @@ impl Config {
                 ));
             }
         }
+        let metrics_listen = match &raw.metrics.listen {
+            Some(listen) => Some(listen.get_ref().parse().map_err(|_| {
+                Invalid::new(
+                    "listen",
+                    listen,
+                    "must be an address and port, such as \"127.0.0.1:9184\"",
+                )
+            })?),
+            None => None,
+        };
         let ids = |ids: Vec<Spanned<u64>>| ids.into_iter().map(Spanned::into_inner).collect();
         Ok(Config {
             corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
@@ -345,6 +366,7 @@ impl Config {
                 per_user_seconds: per_user_seconds.map_or(30, |s| s as u64),
                 answers_at_once: answers_at_once.unwrap_or(32),
             },
+            metrics_listen,
         })
     }
 }
@@ -371,6 +393,30 @@ mod tests {
                 per_user_seconds: 30,
                 answers_at_once: 32
             }
+        );
+    }
+
+    #[test]
+    fn a_metrics_address_must_have_a_port() {
+        let error = Config::parse(
+            "[metrics]\nlisten = \"localhost\"\n",
+            Path::new(""),
+            "c.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "c.toml:2: `listen` must be an address and port, such as \"127.0.0.1:9184\""
+        );
+        let config = Config::parse(
+            "[metrics]\nlisten = \"127.0.0.1:9184\"\n",
+            Path::new(""),
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9184".parse().unwrap())
         );
     }
 

@@ -70,7 +70,33 @@ impl Bot {
         interaction: &Interaction,
         reply: &impl Responder,
     ) -> Result<(), SendError> {
+        let started = Instant::now();
+        let mut outcome = "answered";
+        let result = self.respond(interaction, reply, &mut outcome).await;
+        if result.is_err() {
+            outcome = "send_failed";
+        }
+        let command = command_label(&interaction.data);
+        metrics::counter!("spacecollab_interactions_total", "command" => command, "outcome" => outcome)
+            .increment(1);
+        if outcome == "answered" && matches!(command, "ask" | "search") {
+            metrics::histogram!("spacecollab_answer_seconds", "command" => command)
+                .record(started.elapsed().as_secs_f64());
+        }
+        result
+    }
+
+    /// [`Bot::handle`], noting in `outcome` how it ended for the metrics: `answered`
+    /// (the default), `restarting`, `cooldown`, `busy`, `refused` (any other
+    /// [`UserError`]) or `failed` (an internal error).
+    async fn respond(
+        &self,
+        interaction: &Interaction,
+        reply: &impl Responder,
+        outcome: &mut &'static str,
+    ) -> Result<(), SendError> {
         let Some(_working) = self.in_flight.enter() else {
+            *outcome = "restarting";
             tracing::info!(
                 interaction_id = interaction.id,
                 "refused an interaction: shutting down"
@@ -85,11 +111,14 @@ impl Bot {
             inner: reply,
             answered: AtomicBool::new(false),
         };
-        let outcome = match Action::parse(&interaction.data) {
+        let ran = match Action::parse(&interaction.data) {
             Ok(Action::Command(command)) if command.is_question() => {
                 match self.admit(interaction) {
                     Ok(_answering) => command.run(self, interaction, &reply).await,
-                    Err(refusal) => Err(refusal.into()),
+                    Err((why, refusal)) => {
+                        *outcome = why;
+                        Err(refusal.into())
+                    }
                 }
             }
             Ok(Action::Command(command)) => command.run(self, interaction, &reply).await,
@@ -101,7 +130,7 @@ impl Bot {
             Ok(Action::Button(button)) => button.press(self, interaction, &reply).await,
             Err(refusal) => Err(refusal.into()),
         };
-        let Err(error) = outcome else {
+        let Err(error) = ran else {
             return Ok(());
         };
         // Once a send failed, nothing else will get through: report it to the caller.
@@ -110,8 +139,16 @@ impl Bot {
             Err(error) => error,
         };
         let text = match error.downcast_ref::<UserError>() {
-            Some(refusal) => refusal.text().to_string(),
-            None => error::apology(error::log_internal(&error, "an interaction")),
+            Some(refusal) => {
+                if *outcome == "answered" {
+                    *outcome = "refused";
+                }
+                refusal.text().to_string()
+            }
+            None => {
+                *outcome = "failed";
+                error::apology(error::log_internal(&error, "an interaction"))
+            }
         };
         if matches!(interaction.data, Data::Autocomplete(_)) {
             // Autocomplete takes nothing but choices.
@@ -130,26 +167,32 @@ impl Bot {
     /// answered.
     ///
     /// # Errors
-    /// A [`UserError`] saying when to try again.
-    fn admit(&self, interaction: &Interaction) -> Result<OwnedSemaphorePermit, UserError> {
+    /// Which limit refused (`cooldown` or `busy`), and a [`UserError`] saying when to
+    /// try again.
+    fn admit(
+        &self,
+        interaction: &Interaction,
+    ) -> Result<OwnedSemaphorePermit, (&'static str, UserError)> {
         let user_id = interaction.user.id;
         if !interaction.is_admin(&self.config.admin) {
             if let Err(wait) = self.limits.cooldown.check(user_id, Instant::now()) {
+                metrics::counter!("spacecollab_cooldowns_total").increment(1);
                 tracing::info!(
                     user_id,
                     wait_s = wait.as_secs_f64(),
                     "question refused: per-user cooldown"
                 );
-                return Err(UserError::new(limits::cooldown_text(wait)));
+                return Err(("cooldown", UserError::new(limits::cooldown_text(wait))));
             }
         }
         self.limits.start_answer().ok_or_else(|| {
+            metrics::counter!("spacecollab_busy_total").increment(1);
             tracing::warn!(
                 user_id,
                 answers_at_once = self.config.limits.answers_at_once,
                 "question refused: too many answers at once"
             );
-            UserError::new(limits::BUSY)
+            ("busy", UserError::new(limits::BUSY))
         })
     }
 
@@ -168,6 +211,20 @@ impl Bot {
     ) -> JoinHandle<T> {
         let engine = Arc::clone(&self.engine);
         tokio::spawn(async move { job(&engine) })
+    }
+}
+
+/// What an interaction was, for metric labels: a registered command's name, or its kind
+/// (never what a user typed, which would make a label per typo).
+fn command_label(data: &Data) -> &'static str {
+    match data {
+        Data::Command(command) => Command::definitions()
+            .into_iter()
+            .find(|d| d.name == command.name)
+            .map_or("unknown", |d| d.name),
+        Data::Autocomplete(_) => "autocomplete",
+        Data::Component(_) => "button",
+        Data::ModalSubmit(_) => "modal",
     }
 }
 

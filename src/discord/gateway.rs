@@ -67,6 +67,9 @@ pub async fn serve(
         config.index_threads,
     ));
     reindexer.clean_up();
+    if let Some(listen) = config.metrics_listen {
+        crate::metrics::serve(listen, Arc::clone(&engine)).await?;
+    }
     let gateway_url = config.discord.gateway_url.clone();
     let (stop_watchers, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(watch::follow_index(Arc::clone(&engine), stopped.clone()));

@@ -137,6 +137,8 @@ impl Rest {
             };
             match policy.decide(attempt, began.elapsed(), failure, jitter()) {
                 Decision::RetryAfter(wait) => {
+                    metrics::counter!("spacecollab_discord_retries_total", "route" => route_kind(path))
+                        .increment(1);
                     tracing::info!(
                         route = %route(),
                         attempt,
@@ -147,6 +149,8 @@ impl Rest {
                     tokio::time::sleep(wait).await;
                 }
                 Decision::GiveUp => {
+                    metrics::counter!("spacecollab_discord_give_ups_total", "route" => route_kind(path))
+                        .increment(1);
                     let status = match failure {
                         Failure::Status { code, .. } => Some(code),
                         Failure::Connection => None,
@@ -209,6 +213,19 @@ impl Rest {
             let mut not_before = self.not_before.lock().unwrap_or_else(|p| p.into_inner());
             not_before.1 = Some(Instant::now() + wait);
         }
+    }
+}
+
+/// What a path is, for metric labels (which must not carry ids or tokens).
+fn route_kind(path: &str) -> &'static str {
+    if path.ends_with("/callback") {
+        "callback"
+    } else if path.starts_with("/webhooks/") {
+        "edit"
+    } else if path.ends_with("/commands") {
+        "register"
+    } else {
+        "other"
     }
 }
 

@@ -93,7 +93,10 @@ impl SlashCommand for Reindex {
                 }
             }
         };
-        let text = match result.map_err(anyhow::Error::from).and_then(|r| r) {
+        let result = result.map_err(anyhow::Error::from).and_then(|r| r);
+        let outcome = if result.is_ok() { "done" } else { "failed" };
+        metrics::counter!("spacecollab_reindexes_total", "outcome" => outcome).increment(1);
+        let text = match result {
             Ok(report) => {
                 tracing::info!(
                     documents = report.documents,

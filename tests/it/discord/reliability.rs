@@ -510,3 +510,96 @@ async fn beyond_the_answers_at_once_users_are_told_the_bot_is_busy() {
     );
     bot.stop().await.unwrap();
 }
+
+/// `GET /metrics` from `addr`, as Prometheus would scrape it.
+async fn scrape(addr: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    response
+}
+
+/// The value of the sample whose name and labels start with `series`.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_endpoint_counts_a_scripted_run() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("[metrics]\nlisten = \"{addr}\"\n");
+    let (mut child, log) = spawn_serve(dir.path(), &fake, &extra, "info");
+    assert!(
+        fake.wait_ready(READY_TIMEOUT).await,
+        "the bot never identified"
+    );
+    // Two answers, the first after a retried callback; one unknown command.
+    fake.inject(Route::Callback, Fault::Status(500));
+    for _ in 0..2 {
+        let interaction = ask("Who built Kibo?", None, &Sender::member(ASKER));
+        let (callback, _) = paths(&interaction);
+        fake.dispatch(interaction);
+        wait_for(&fake, "answer", |r| {
+            r.path.starts_with(&callback) && r.fault.is_none()
+        })
+        .await;
+    }
+    let unknown = crate::support::fake_discord::command(
+        next_id(),
+        "launch",
+        serde_json::json!([]),
+        &Sender::member(ASKER),
+    );
+    let (callback, _) = paths(&unknown);
+    fake.dispatch(unknown);
+    wait_for(&fake, "refusal", |r| r.path.starts_with(&callback)).await;
+    // The counters are updated just after the last response is sent.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let metrics = scrape(&addr).await;
+    terminate(&child);
+    exit_of(&mut child, Duration::from_secs(15)).await;
+    let log = std::fs::read_to_string(log).unwrap();
+    for (series, expected) in [
+        (
+            "spacecollab_interactions_total{command=\"ask\",outcome=\"answered\"}",
+            2.0,
+        ),
+        (
+            "spacecollab_interactions_total{command=\"unknown\",outcome=\"refused\"}",
+            1.0,
+        ),
+        ("spacecollab_discord_retries_total{route=\"callback\"}", 1.0),
+        ("spacecollab_answer_seconds_count{command=\"ask\"}", 2.0),
+    ] {
+        assert_eq!(
+            sample(&metrics, series),
+            Some(expected),
+            "{series}: {metrics}\n{log}"
+        );
+    }
+    assert!(
+        sample(&metrics, "spacecollab_index_passages").is_some_and(|n| n > 100.0),
+        "{metrics}"
+    );
+    assert!(
+        sample(&metrics, "spacecollab_index_generation").is_some(),
+        "{metrics}"
+    );
+}
