@@ -115,6 +115,16 @@ impl Rest {
                     self.note_limits(path, &headers);
                     match answer {
                         Ok(answer) if (200..300).contains(&status) => return Ok(answer),
+                        // An earlier attempt reached Discord but its answer was lost (the
+                        // connection dropped): the callback is in, so this one succeeded.
+                        Ok(answer)
+                            if attempt > 1
+                                && status == 400
+                                && discord_code(&answer) == Some(ALREADY_ACKNOWLEDGED) =>
+                        {
+                            tracing::info!(route = %route(), "an earlier attempt had got through");
+                            return Ok(answer);
+                        }
                         Ok(answer) => {
                             let retry_after = retry_after(&headers, &answer);
                             if status == 429 {
@@ -214,6 +224,17 @@ impl Rest {
             not_before.1 = Some(Instant::now() + wait);
         }
     }
+}
+
+/// Discord's error code for a second callback to one interaction.
+const ALREADY_ACKNOWLEDGED: i64 = 40_060;
+
+/// The `code` of a Discord error body.
+fn discord_code(body: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get("code")?
+        .as_i64()
 }
 
 /// What a path is, for metric labels (which must not carry ids or tokens).

@@ -603,3 +603,28 @@ async fn the_metrics_endpoint_counts_a_scripted_run() {
         "{metrics}"
     );
 }
+
+/// A callback whose connection drops after Discord took it: the retry is refused as
+/// "already acknowledged", which means the first got through, so the answer goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callback_retry_refused_as_already_acknowledged_counts_as_delivered() {
+    let bot = start(&bundled_corpus(), |c| c.discord.defer_after_ms = 0).await;
+    bot.fake.inject(Route::Callback, Fault::Drop);
+    bot.fake.inject(
+        Route::Callback,
+        Fault::Answer(
+            400,
+            serde_json::json!({ "message": "Interaction has already been acknowledged.", "code": 40060 }),
+        ),
+    );
+    let interaction = ask("Who built Kibo?", None, &Sender::member(ASKER));
+    let (_, edit) = paths(&interaction);
+    bot.fake.dispatch(interaction);
+    let answer = wait_for(&bot.fake, "edit", |r| r.path == edit && r.fault.is_none()).await;
+    assert!(
+        !answer.body["embeds"].as_array().unwrap().is_empty(),
+        "{}",
+        answer.body
+    );
+    bot.stop().await.unwrap();
+}

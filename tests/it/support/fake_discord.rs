@@ -50,6 +50,8 @@ pub enum Fault {
     RateLimited { retry_after: f64 },
     /// Answers normally, after this delay.
     Slow(Duration),
+    /// Answers with this status and JSON body.
+    Answer(u16, Value),
 }
 
 /// The requests a fault is for.
@@ -314,6 +316,9 @@ async fn misbehave(
             )
                 .into_response(),
         ),
+        Fault::Answer(status, body) => {
+            Some((StatusCode::from_u16(status).unwrap(), Json(body)).into_response())
+        }
         Fault::Slow(_) => None,
     }
 }
