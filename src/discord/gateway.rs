@@ -34,7 +34,9 @@ use crate::config::Config;
 use crate::reindex::Reindexer;
 use crate::watch;
 
-/// Connects to Discord and serves interactions until `shutdown` completes.
+/// Connects to Discord and serves interactions until `shutdown` completes; then stops
+/// taking new ones, lets those in flight finish (for at most `[discord]
+/// shutdown_grace_ms`), closes the gateway with code 1000 and returns.
 ///
 /// # Errors
 /// When the client cannot be built or the gateway connection fails for good.
