@@ -32,6 +32,24 @@ struct RawConfig {
     discord: RawDiscord,
     #[serde(default)]
     admin: RawAdmin,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    metrics: RawMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    per_user: Option<Spanned<usize>>,
+    per_user_seconds: Option<Spanned<usize>>,
+    answers_at_once: Option<Spanned<usize>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +87,8 @@ struct RawDiscord {
     ask_private: Option<bool>,
     search_private: Option<bool>,
     defer_after_ms: Option<Spanned<u64>>,
+    shutdown_grace_ms: Option<Spanned<u64>>,
+    proxy_ratelimits: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -115,6 +135,22 @@ pub struct Config {
     pub answer: AnswerSettings,
     pub discord: DiscordConfig,
     pub admin: AdminConfig,
+    pub limits: LimitsConfig,
+    /// `[metrics] listen`: where to serve Prometheus metrics; `None` (the default) for
+    /// no endpoint.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+}
+
+/// The `[limits]` section: how many questions a user may ask, and how many answers are
+/// worked on at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitsConfig {
+    /// Questions (`/ask`, `/search`) one user may ask in `per_user_seconds`; 0 for no
+    /// limit. Admins are exempt.
+    pub per_user: usize,
+    pub per_user_seconds: u64,
+    /// Answers worked on at once; beyond it users are told the bot is busy.
+    pub answers_at_once: usize,
 }
 
 /// The `[discord]` section.
@@ -132,6 +168,11 @@ pub struct DiscordConfig {
     pub search_private: bool,
     /// An answer not ready after this many milliseconds is deferred, then edited in.
     pub defer_after_ms: u64,
+    /// On SIGTERM or SIGINT, how long the interactions in flight may take to finish.
+    pub shutdown_grace_ms: u64,
+    /// Whether the proxy at `api_base_url` does the rate limiting, so that the bot does
+    /// not wait out Discord's buckets itself (it honours a 429 either way).
+    pub proxy_ratelimits: bool,
 }
 
 /// The `[admin]` section: who may run `/reindex` besides members with Manage Server.
@@ -202,6 +243,9 @@ impl Config {
         let limit = within("limit", &raw.answer.limit, 1..=25)?;
         let snippet_chars = within("snippet_chars", &raw.answer.snippet_chars, 50..=4_000)?;
         let threads = within("threads", &raw.index.threads, 1..=64)?;
+        let per_user = within("per_user", &raw.limits.per_user, 0..=1_000)?;
+        let per_user_seconds = within("per_user_seconds", &raw.limits.per_user_seconds, 1..=3_600)?;
+        let answers_at_once = within("answers_at_once", &raw.limits.answers_at_once, 1..=10_000)?;
         if let Some(coverage) = &raw.answer.min_coverage {
             if !(0.0..=1.0).contains(coverage.get_ref()) {
                 return Err(Invalid::new(
@@ -251,6 +295,15 @@ impl Config {
                 ));
             }
         }
+        if let Some(ms) = &raw.discord.shutdown_grace_ms {
+            if *ms.get_ref() > 60_000 {
+                return Err(Invalid::new(
+                    "shutdown_grace_ms",
+                    ms,
+                    "must be at most 60000 (one minute), or a restart would wait that long",
+                ));
+            }
+        }
         for (key, ids) in [
             ("guild_ids", &raw.discord.guild_ids),
             ("user_ids", &raw.admin.user_ids),
@@ -264,6 +317,16 @@ impl Config {
                 ));
             }
         }
+        let metrics_listen = match &raw.metrics.listen {
+            Some(listen) => Some(listen.get_ref().parse().map_err(|_| {
+                Invalid::new(
+                    "listen",
+                    listen,
+                    "must be an address and port, such as \"127.0.0.1:9184\"",
+                )
+            })?),
+            None => None,
+        };
         let ids = |ids: Vec<Spanned<u64>>| ids.into_iter().map(Spanned::into_inner).collect();
         Ok(Config {
             corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
@@ -288,11 +351,22 @@ impl Config {
                     .discord
                     .defer_after_ms
                     .map_or(1_500, Spanned::into_inner),
+                shutdown_grace_ms: raw
+                    .discord
+                    .shutdown_grace_ms
+                    .map_or(5_000, Spanned::into_inner),
+                proxy_ratelimits: raw.discord.proxy_ratelimits.unwrap_or(false),
             },
             admin: AdminConfig {
                 user_ids: ids(raw.admin.user_ids),
                 role_ids: ids(raw.admin.role_ids),
             },
+            limits: LimitsConfig {
+                per_user: per_user.unwrap_or(5),
+                per_user_seconds: per_user_seconds.map_or(30, |s| s as u64),
+                answers_at_once: answers_at_once.unwrap_or(32),
+            },
+            metrics_listen,
         })
     }
 }
@@ -311,6 +385,55 @@ mod tests {
         let config = Config::parse(text, Path::new("/srv/bot"), "config.example.toml").unwrap();
         assert_eq!(config.corpus_path, Path::new("/srv/bot/corpus"));
         assert!(config.discord.search_private);
+        assert_eq!(config.discord.shutdown_grace_ms, 5_000);
+        assert_eq!(
+            config.limits,
+            LimitsConfig {
+                per_user: 5,
+                per_user_seconds: 30,
+                answers_at_once: 32
+            }
+        );
+    }
+
+    #[test]
+    fn a_metrics_address_must_have_a_port() {
+        let error = Config::parse(
+            "[metrics]\nlisten = \"localhost\"\n",
+            Path::new(""),
+            "c.toml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "c.toml:2: `listen` must be an address and port, such as \"127.0.0.1:9184\""
+        );
+        let config = Config::parse(
+            "[metrics]\nlisten = \"127.0.0.1:9184\"\n",
+            Path::new(""),
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(
+            config.metrics_listen,
+            Some("127.0.0.1:9184".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_shutdown_grace_over_a_minute_is_refused() {
+        let error = Config::parse(
+            "[discord]\nshutdown_grace_ms = 90000\n",
+            Path::new(""),
+            "c.toml",
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("c.toml:2: `shutdown_grace_ms` must be at most 60000"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod discord;
 pub mod eval;
 pub mod index;
 pub mod lexicon;
+pub mod metrics;
 pub mod query;
 pub mod reindex;
 pub mod terminal;

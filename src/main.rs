@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use spacecollab::answer::Engine;
 use spacecollab::config::{Config, ConfigError};
+use spacecollab::discord::redact::{redact, RedactingWriter};
 use spacecollab::discord::Token;
 use spacecollab::index::IndexError;
 use spacecollab::reindex::{self, Stage};
@@ -120,9 +121,18 @@ fn main() -> ExitCode {
         // naming the file ("the document is encrypted ..."): their warnings only repeat it.
         .add_directive("lopdf=error".parse().expect("a valid directive"))
         .add_directive("pdf_extract=error".parse().expect("a valid directive"));
+    // Every log line, at any level and from any library, passes through the redactor:
+    // interaction and webhook URLs and token fields lose their tokens, and the bot token
+    // (read here, before anything can log it) is removed wherever it appears.
+    let secrets: Arc<[String]> = std::env::var("DISCORD_TOKEN")
+        .ok()
+        .map(|t| t.trim().trim_start_matches("Bot ").to_string())
+        .filter(|t| !t.is_empty())
+        .into_iter()
+        .collect();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(move || RedactingWriter::new(std::io::stderr(), Arc::clone(&secrets)))
         .init();
     match run(cli) {
         Ok(code) => code,
@@ -130,7 +140,7 @@ fn main() -> ExitCode {
         // output it wanted was written, so that is success, not an error to print.
         Err(error) if closed_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", redact(&format!("{error:#}")));
             let usage = error
                 .chain()
                 .any(|cause| cause.is::<UsageError>() || cause.is::<ConfigError>());
@@ -229,12 +239,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let engine = Arc::new(open_or_build(&config)?);
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            runtime.block_on(spacecollab::discord::serve(
+            let served = runtime.block_on(spacecollab::discord::serve(
                 config,
                 engine,
                 token,
                 shutdown_signal(),
-            ))?;
+            ));
+            // A reindex still running on a blocking thread is not waited for: its lock and
+            // leftovers are cleaned up at the next start.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            served?;
         }
         Command::Eval(args) => return eval(args, &config),
         Command::CheckCorpus { corpus } => {

@@ -5,19 +5,25 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinHandle;
 
 use super::commands::{Action, Command};
 use super::error::{self, SendError, UserError};
+use super::in_flight::InFlight;
 use super::interaction::{Data, Interaction};
+use super::limits::{self, Limits};
 use super::render;
 use super::response::{Responder, Response};
 use super::sessions::Sessions;
 use crate::answer::Engine;
 use crate::config::Config;
 use crate::reindex::Reindexer;
+
+/// What users who write while the bot shuts down read.
+const RESTARTING: &str = "I am restarting; please try again in a minute.";
 
 /// What every interaction may use: the engine, the settings, the searches users can
 /// continue, and the one reindexer.
@@ -28,6 +34,10 @@ pub struct Bot {
     pub(super) reindexer: Arc<Reindexer>,
     /// Answers slower than this are deferred first, well inside Discord's 3-second deadline.
     pub(super) defer_after: Duration,
+    /// The interactions being handled, for a shutdown to wait for.
+    in_flight: InFlight,
+    /// The per-user cooldown and the bound on answers at once.
+    limits: Limits,
 }
 
 impl Bot {
@@ -35,10 +45,19 @@ impl Bot {
         Bot {
             defer_after: Duration::from_millis(config.discord.defer_after_ms),
             engine,
-            config,
             sessions: Sessions::default(),
             reindexer,
+            in_flight: InFlight::default(),
+            limits: Limits::new(&config.limits),
+            config,
         }
+    }
+
+    /// Stops taking interactions (each new one gets a note that the bot is restarting)
+    /// and waits until those being handled have sent their last response, for at most
+    /// `grace`. Returns how many were still running when it stopped waiting.
+    pub async fn drain(&self, grace: Duration) -> usize {
+        self.in_flight.drain(grace).await
     }
 
     /// Handles one interaction to the end, sending every response through `reply`.
@@ -51,11 +70,57 @@ impl Bot {
         interaction: &Interaction,
         reply: &impl Responder,
     ) -> Result<(), SendError> {
+        let started = Instant::now();
+        let mut outcome = "answered";
+        let result = self.respond(interaction, reply, &mut outcome).await;
+        if result.is_err() {
+            outcome = "send_failed";
+        }
+        let command = command_label(&interaction.data);
+        metrics::counter!("spacecollab_interactions_total", "command" => command, "outcome" => outcome)
+            .increment(1);
+        if outcome == "answered" && matches!(command, "ask" | "search") {
+            metrics::histogram!("spacecollab_answer_seconds", "command" => command)
+                .record(started.elapsed().as_secs_f64());
+        }
+        result
+    }
+
+    /// [`Bot::handle`], noting in `outcome` how it ended for the metrics: `answered`
+    /// (the default), `restarting`, `cooldown`, `busy`, `refused` (any other
+    /// [`UserError`]) or `failed` (an internal error).
+    async fn respond(
+        &self,
+        interaction: &Interaction,
+        reply: &impl Responder,
+        outcome: &mut &'static str,
+    ) -> Result<(), SendError> {
+        let Some(_working) = self.in_flight.enter() else {
+            *outcome = "restarting";
+            tracing::info!(
+                interaction_id = interaction.id,
+                "refused an interaction: shutting down"
+            );
+            let response = match interaction.data {
+                Data::Autocomplete(_) => Response::Autocomplete(Vec::new()),
+                _ => Response::Message(render::notice(RESTARTING)),
+            };
+            return reply.send(response).await;
+        };
         let reply = Tracked {
             inner: reply,
             answered: AtomicBool::new(false),
         };
-        let outcome = match Action::parse(&interaction.data) {
+        let ran = match Action::parse(&interaction.data) {
+            Ok(Action::Command(command)) if command.is_question() => {
+                match self.admit(interaction) {
+                    Ok(_answering) => command.run(self, interaction, &reply).await,
+                    Err((why, refusal)) => {
+                        *outcome = why;
+                        Err(refusal.into())
+                    }
+                }
+            }
             Ok(Action::Command(command)) => command.run(self, interaction, &reply).await,
             Ok(Action::Autocomplete { command, typed }) => {
                 let choices = Command::autocomplete(self, &command, &typed);
@@ -65,7 +130,7 @@ impl Bot {
             Ok(Action::Button(button)) => button.press(self, interaction, &reply).await,
             Err(refusal) => Err(refusal.into()),
         };
-        let Err(error) = outcome else {
+        let Err(error) = ran else {
             return Ok(());
         };
         // Once a send failed, nothing else will get through: report it to the caller.
@@ -74,8 +139,16 @@ impl Bot {
             Err(error) => error,
         };
         let text = match error.downcast_ref::<UserError>() {
-            Some(refusal) => refusal.text().to_string(),
-            None => error::apology(error::log_internal(&error, "an interaction")),
+            Some(refusal) => {
+                if *outcome == "answered" {
+                    *outcome = "refused";
+                }
+                refusal.text().to_string()
+            }
+            None => {
+                *outcome = "failed";
+                error::apology(error::log_internal(&error, "an interaction"))
+            }
         };
         if matches!(interaction.data, Data::Autocomplete(_)) {
             // Autocomplete takes nothing but choices.
@@ -87,6 +160,40 @@ impl Bot {
         } else {
             reply.send(Response::Message(notice)).await
         }
+    }
+
+    /// Lets a question through `[limits]`: the asker's cooldown (admins are exempt),
+    /// then the bound on answers at once, whose permit the caller holds until it has
+    /// answered.
+    ///
+    /// # Errors
+    /// Which limit refused (`cooldown` or `busy`), and a [`UserError`] saying when to
+    /// try again.
+    fn admit(
+        &self,
+        interaction: &Interaction,
+    ) -> Result<OwnedSemaphorePermit, (&'static str, UserError)> {
+        let user_id = interaction.user.id;
+        if !interaction.is_admin(&self.config.admin) {
+            if let Err(wait) = self.limits.cooldown.check(user_id, Instant::now()) {
+                metrics::counter!("spacecollab_cooldowns_total").increment(1);
+                tracing::info!(
+                    user_id,
+                    wait_s = wait.as_secs_f64(),
+                    "question refused: per-user cooldown"
+                );
+                return Err(("cooldown", UserError::new(limits::cooldown_text(wait))));
+            }
+        }
+        self.limits.start_answer().ok_or_else(|| {
+            metrics::counter!("spacecollab_busy_total").increment(1);
+            tracing::warn!(
+                user_id,
+                answers_at_once = self.config.limits.answers_at_once,
+                "question refused: too many answers at once"
+            );
+            ("busy", UserError::new(limits::BUSY))
+        })
     }
 
     /// Runs `job` on the engine in a task of its own, so that the caller can defer its
@@ -104,6 +211,20 @@ impl Bot {
     ) -> JoinHandle<T> {
         let engine = Arc::clone(&self.engine);
         tokio::spawn(async move { job(&engine) })
+    }
+}
+
+/// What an interaction was, for metric labels: a registered command's name, or its kind
+/// (never what a user typed, which would make a label per typo).
+fn command_label(data: &Data) -> &'static str {
+    match data {
+        Data::Command(command) => Command::definitions()
+            .into_iter()
+            .find(|d| d.name == command.name)
+            .map_or("unknown", |d| d.name),
+        Data::Autocomplete(_) => "autocomplete",
+        Data::Component(_) => "button",
+        Data::ModalSubmit(_) => "modal",
     }
 }
 

@@ -8,6 +8,8 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::redact;
+
 /// A refusal or problem the user should read, shown to them verbatim. Its text must not
 /// carry paths, error chains or anything else from inside the bot.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +34,8 @@ pub struct SendError(String);
 
 impl SendError {
     /// Wraps a transport's error, removing `secret` (an interaction token, which
-    /// appears in the URLs that HTTP client errors quote) from its text.
+    /// appears in the URLs that HTTP client errors quote) and any other interaction or
+    /// webhook token (see [`redact::redact`]) from its text.
     pub fn new(error: &dyn std::error::Error, secret: &str) -> SendError {
         let mut text = error.to_string();
         let mut source = error.source();
@@ -42,9 +45,9 @@ impl SendError {
             source = cause.source();
         }
         if !secret.is_empty() {
-            text = text.replace(secret, "<token>");
+            text = text.replace(secret, redact::REDACTED);
         }
-        SendError(text)
+        SendError(redact::redact(&text).into_owned())
     }
 }
 
@@ -81,7 +84,8 @@ impl fmt::Display for ErrorId {
 /// Logs an internal error with its chain under a new id, and returns the id.
 pub fn log_internal(error: &anyhow::Error, during: &str) -> ErrorId {
     let id = ErrorId::new();
-    tracing::error!(error_id = %id, error = %format!("{error:#}"), "{during} failed");
+    let chain = format!("{error:#}");
+    tracing::error!(error_id = %id, error = %redact::redact(&chain), "{during} failed");
     id
 }
 
@@ -110,5 +114,11 @@ mod tests {
         let error = SendError::new(&inner, "aW50ZXJhY3Rpb24.secret");
         assert!(!error.to_string().contains("secret"), "{error}");
         assert!(error.to_string().contains("<token>"), "{error}");
+        // A token other than the one given (an edit's webhook URL) goes too.
+        let other =
+            std::io::Error::other("PATCH http://x/webhooks/9/b3RoZXI.token2/messages/@original");
+        assert!(!SendError::new(&other, "unrelated")
+            .to_string()
+            .contains("token2"));
     }
 }

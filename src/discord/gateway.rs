@@ -5,33 +5,38 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use reqwest::Method;
 use serenity::all::{
-    CommandData as SerenityCommandData, CommandDataOptionValue, Context, EventHandler,
-    GatewayIntents, GuildId, Interaction as SerenityInteraction, InteractionId,
-    Member as SerenityMember, Ready, User as SerenityUser,
+    ActionRowComponent, CommandData as SerenityCommandData, CommandDataOptionValue, Context,
+    EventHandler, GatewayIntents, GuildId, Interaction as SerenityInteraction,
+    Member as SerenityMember, ModalInteractionData, Ready, User as SerenityUser,
 };
 use serenity::async_trait;
 use serenity::builder::CreateAllowedMentions;
-use serenity::http::{Http, HttpBuilder};
+use serenity::http::HttpBuilder;
 
 use super::bot::Bot;
 use super::commands::Command;
 use super::error::SendError;
 use super::interaction::{
-    CommandData, CommandOption, ComponentData, Data, Interaction, Member, OptionValue, Permissions,
-    User,
+    CommandData, CommandOption, ComponentData, Data, Interaction, Member, ModalField,
+    ModalSubmitData, OptionValue, Permissions, User,
 };
 use super::response::{Responder, Response};
+use super::rest::Rest;
+use super::retry::RetryPolicy;
 use super::Token;
 use crate::answer::Engine;
 use crate::config::Config;
 use crate::reindex::Reindexer;
 use crate::watch;
 
-/// Connects to Discord and serves interactions until `shutdown` completes.
+/// Connects to Discord and serves interactions until `shutdown` completes; then stops
+/// taking new ones, lets those in flight finish (for at most `[discord]
+/// shutdown_grace_ms`), closes the gateway with code 1000 and returns.
 ///
 /// # Errors
 /// When the client cannot be built or the gateway connection fails for good.
@@ -44,16 +49,29 @@ pub async fn serve(
     let mut http =
         HttpBuilder::new(token.secret()).default_allowed_mentions(CreateAllowedMentions::new());
     if let Some(base) = &config.discord.api_base_url {
-        // serenity sends requests to the proxy only when its own rate limiter is off;
-        // the proxy (or Discord's answers through it) then does the limiting.
+        // serenity's rate limiter sends every request to discord.com, ignoring the proxy
+        // (0.12.5, `Ratelimiter::perform`), so serenity reaches a proxy only with it off.
+        // serenity's `Http` makes one call, for the gateway's address, which Discord does
+        // not limit; every limited call goes through `Rest`, whose limiter stays on.
         http = http.proxy(base).ratelimiter_disabled(true);
     }
+    let rest = Arc::new(
+        Rest::new(
+            token.secret(),
+            config.discord.api_base_url.as_deref(),
+            !config.discord.proxy_ratelimits,
+        )
+        .context("cannot create the Discord REST client")?,
+    );
     let reindexer = Arc::new(Reindexer::new(
         &config.corpus_path,
         &config.index_path,
         config.index_threads,
     ));
     reindexer.clean_up();
+    if let Some(listen) = config.metrics_listen {
+        crate::metrics::serve(listen, Arc::clone(&engine)).await?;
+    }
     let gateway_url = config.discord.gateway_url.clone();
     let (stop_watchers, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(watch::follow_index(Arc::clone(&engine), stopped.clone()));
@@ -65,9 +83,13 @@ pub async fn serve(
             stopped,
         ));
     }
+    let grace = Duration::from_millis(config.discord.shutdown_grace_ms);
+    let guild_ids = config.discord.guild_ids.clone();
+    let bot = Arc::new(Bot::new(config, engine, reindexer));
     let gateway = Gateway {
-        guild_ids: config.discord.guild_ids.clone(),
-        bot: Bot::new(config, engine, reindexer),
+        guild_ids,
+        bot: Arc::clone(&bot),
+        rest,
     };
     let mut client =
         serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
@@ -80,7 +102,23 @@ pub async fn serve(
     let shards = Arc::clone(&client.shard_manager);
     tokio::spawn(async move {
         shutdown.await;
-        tracing::info!("shutting down");
+        // The gateway stays open while the interactions in flight finish: their responses
+        // go over REST, and new interactions that arrive meanwhile get a note rather than
+        // Discord's "the application did not respond".
+        tracing::info!("shutting down: finishing the interactions in flight");
+        let started = Instant::now();
+        match bot.drain(grace).await {
+            0 => tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "every interaction in flight finished"
+            ),
+            left => tracing::warn!(
+                left,
+                grace_ms = grace.as_millis() as u64,
+                "stopped waiting for the interactions in flight"
+            ),
+        }
+        // Closes the gateway with code 1000, so that Discord ends the session at once.
         shards.shutdown_all().await;
     });
     let result = client
@@ -94,50 +132,73 @@ pub async fn serve(
 /// The serenity event handler: registers the commands when connected, and passes every
 /// interaction to the bot.
 struct Gateway {
-    bot: Bot,
+    bot: Arc<Bot>,
+    rest: Arc<Rest>,
     /// Servers to register the commands in; globally when empty.
     guild_ids: Vec<u64>,
 }
 
 #[async_trait]
 impl EventHandler for Gateway {
-    async fn ready(&self, ctx: Context, ready: Ready) {
+    async fn ready(&self, _ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-        let definitions = Command::definitions();
-        if self.guild_ids.is_empty() {
-            match ctx.http.create_global_commands(&definitions).await {
-                Ok(registered) => {
-                    tracing::info!(count = registered.len(), "registered global commands")
-                }
-                Err(error) => tracing::error!(%error, "could not register global commands"),
+        let application = ready.application.id.get();
+        let definitions = match serde_json::to_vec(&Command::definitions()) {
+            Ok(json) => json,
+            Err(error) => {
+                tracing::error!(%error, "cannot serialise the command definitions");
+                return;
             }
+        };
+        let paths: Vec<(Option<u64>, String)> = if self.guild_ids.is_empty() {
+            vec![(None, format!("/applications/{application}/commands"))]
         } else {
-            for &guild in &self.guild_ids {
-                match ctx
-                    .http
-                    .create_guild_commands(GuildId::new(guild), &definitions)
-                    .await
-                {
-                    Ok(registered) => {
-                        tracing::info!(guild, count = registered.len(), "registered guild commands")
-                    }
-                    Err(error) => {
-                        tracing::error!(guild, %error, "could not register guild commands")
+            self.guild_ids
+                .iter()
+                .map(|&guild| {
+                    let path = format!("/applications/{application}/guilds/{guild}/commands");
+                    (Some(guild), path)
+                })
+                .collect()
+        };
+        for (guild, path) in paths {
+            let sent = self
+                .rest
+                .send(
+                    Method::PUT,
+                    &path,
+                    definitions.clone(),
+                    RetryPolicy::EDIT,
+                    Instant::now(),
+                )
+                .await;
+            match sent {
+                Ok(answer) => {
+                    let count = serde_json::from_slice::<Vec<serde_json::Value>>(&answer)
+                        .map_or(0, |registered| registered.len());
+                    match guild {
+                        Some(guild) => {
+                            tracing::info!(guild, count, "registered guild commands")
+                        }
+                        None => tracing::info!(count, "registered global commands"),
                     }
                 }
+                Err(error) => tracing::error!(%error, ?guild, "could not register the commands"),
             }
         }
     }
 
-    async fn interaction_create(&self, ctx: Context, interaction: SerenityInteraction) {
+    async fn interaction_create(&self, _ctx: Context, interaction: SerenityInteraction) {
         let started = Instant::now();
-        let Some((parsed, id, token)) = parse(&interaction) else {
+        let Some((parsed, application, token)) = parse(&interaction) else {
             return;
         };
         let reply = GatewayReply {
-            http: &ctx.http,
-            id,
+            rest: &self.rest,
+            id: parsed.id,
+            application,
             token,
+            received: started,
         };
         match self.bot.handle(&parsed, &reply).await {
             // Received to the last response sent; `cargo bench --bench discord` collects it.
@@ -151,36 +212,51 @@ impl EventHandler for Gateway {
 }
 
 /// Answers one interaction through Discord's REST API: callbacks to the interaction,
-/// edits to its original response.
+/// edits to its original response, each retried as [`RetryPolicy`] says.
 struct GatewayReply<'a> {
-    http: &'a Http,
-    id: InteractionId,
+    rest: &'a Rest,
+    id: u64,
+    application: u64,
     /// Valid for 15 minutes; never logged (see [`SendError::new`]).
     token: &'a str,
+    /// When the interaction arrived: its callback must reach Discord within 3 seconds.
+    received: Instant,
 }
 
 impl Responder for GatewayReply<'_> {
     async fn send(&self, response: Response) -> Result<(), SendError> {
+        let body = serde_json::to_vec(&response).map_err(|e| SendError::new(&e, self.token))?;
+        let (id, application, token) = (self.id, self.application, self.token);
         let sent = if response.is_edit() {
-            self.http
-                .edit_original_interaction_response(self.token, &response, Vec::new())
+            let path = format!("/webhooks/{application}/{token}/messages/@original");
+            let began = Instant::now();
+            (self.rest)
+                .send(Method::PATCH, &path, body, RetryPolicy::EDIT, began)
                 .await
-                .map(drop)
         } else {
-            self.http
-                .create_interaction_response(self.id, self.token, &response, Vec::new())
+            let path = format!("/interactions/{id}/{token}/callback");
+            (self.rest)
+                .send(
+                    Method::POST,
+                    &path,
+                    body,
+                    RetryPolicy::CALLBACK,
+                    self.received,
+                )
                 .await
         };
-        sent.map_err(|error| SendError::new(&error, self.token))
+        sent.map(drop)
+            .map_err(|error| SendError::new(&error, self.token))
     }
 }
 
-/// Our view of a serenity interaction, with the id and token to answer it; `None` for
-/// kinds the bot does not handle (pings, modal submits).
-fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionId, &str)> {
-    let (id, token, user, guild_id, member, data) = match interaction {
+/// Our view of a serenity interaction, with the application id and token to answer it; `None` for
+/// kinds the bot does not handle (pings).
+fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, u64, &str)> {
+    let (id, application, token, user, guild_id, member, data) = match interaction {
         SerenityInteraction::Command(command) => (
             command.id,
+            command.application_id,
             &command.token,
             &command.user,
             command.guild_id,
@@ -189,6 +265,7 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
         ),
         SerenityInteraction::Autocomplete(command) => (
             command.id,
+            command.application_id,
             &command.token,
             &command.user,
             command.guild_id,
@@ -197,6 +274,7 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
         ),
         SerenityInteraction::Component(component) => (
             component.id,
+            component.application_id,
             &component.token,
             &component.user,
             component.guild_id,
@@ -204,6 +282,15 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
             Data::Component(ComponentData {
                 custom_id: component.data.custom_id.clone(),
             }),
+        ),
+        SerenityInteraction::Modal(modal) => (
+            modal.id,
+            modal.application_id,
+            &modal.token,
+            &modal.user,
+            modal.guild_id,
+            modal.member.as_ref(),
+            Data::ModalSubmit(modal_data(&modal.data)),
         ),
         _ => return None,
     };
@@ -214,7 +301,27 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
         member: member.map(member_of),
         data,
     };
-    Some((parsed, id, token.as_str()))
+    Some((parsed, application.get(), token.as_str()))
+}
+
+/// A submitted form's id and the values of its text boxes, out of their rows.
+fn modal_data(data: &ModalInteractionData) -> ModalSubmitData {
+    let fields = data
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .filter_map(|component| match component {
+            ActionRowComponent::InputText(input) => Some(ModalField {
+                custom_id: input.custom_id.clone(),
+                value: input.value.clone().unwrap_or_default(),
+            }),
+            _ => None,
+        })
+        .collect();
+    ModalSubmitData {
+        custom_id: data.custom_id.clone(),
+        fields,
+    }
 }
 
 fn user_of(user: &SerenityUser) -> User {

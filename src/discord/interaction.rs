@@ -65,6 +65,8 @@ pub enum Data {
     Autocomplete(CommandData),
     /// Pressed a button of one of our messages (type 3).
     Component(ComponentData),
+    /// Sent the form of a modal (type 5).
+    ModalSubmit(ModalSubmitData),
 }
 
 /// A slash command's name and options, as in Discord's `data` object.
@@ -100,6 +102,23 @@ pub enum OptionValue {
 pub struct ComponentData {
     /// The id we gave the button (see [`super::commands::ButtonId`]).
     pub custom_id: String,
+}
+
+/// A submitted form: which one, and what was typed in each text box.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModalSubmitData {
+    /// The id we gave the form (see [`super::response::Modal`]).
+    pub custom_id: String,
+    /// Each text box's id and value, taken out of Discord's rows by the transport.
+    #[serde(default)]
+    pub fields: Vec<ModalField>,
+}
+
+/// One text box of a submitted form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModalField {
+    pub custom_id: String,
+    pub value: String,
 }
 
 impl CommandData {

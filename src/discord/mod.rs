@@ -8,9 +8,14 @@ mod bot;
 pub mod commands;
 pub mod error;
 mod gateway;
+mod in_flight;
 pub mod interaction;
+mod limits;
+pub mod redact;
 pub mod render;
 pub mod response;
+mod rest;
+mod retry;
 mod sessions;
 
 pub use bot::Bot;

@@ -8,6 +8,7 @@ use crate::answer::{Answer, Hit, Snippet};
 use crate::corpus::split::collapse_whitespace;
 use crate::index::DocumentInfo;
 use crate::reindex::{Report, Stage};
+use crate::text::strip_format_chars;
 
 /// Discord's limits on what one message may carry (see the API's RichEmbed and
 /// message-create schemas).
@@ -107,9 +108,13 @@ pub fn neutralize_mentions(text: &str) -> String {
     text.replace('@', "@\u{200B}")
 }
 
-/// Escapes user text echoed back: no formatting, links, mentions or line breaks.
+/// Escapes user text echoed back: no formatting, links, mentions, line breaks, or
+/// invisible format characters (bidi controls could reorder the reply around it). The
+/// zero-width spaces added here to break mentions and links come after the stripping.
 pub fn escape_user_text(text: &str) -> String {
-    neutralize_mentions(&escape_markdown(&collapse_whitespace(text))).replace("://", ":\u{200B}//")
+    let visible = strip_format_chars(text);
+    neutralize_mentions(&escape_markdown(&collapse_whitespace(&visible)))
+        .replace("://", ":\u{200B}//")
 }
 
 /// A URL Discord accepts for an embed link, if `source` is one.
@@ -632,6 +637,26 @@ mod tests {
         assert!(!escaped.contains("https://"));
         assert!(!escaped.contains('\n'));
         assert!(escaped.contains("\\*\\*bold\\*\\*"));
+    }
+
+    #[test]
+    fn echoed_user_text_loses_bidi_controls_but_corpus_text_keeps_its_characters() {
+        let question = "Who built \u{202E}obiK\u{202C}\u{2066}?\u{2069}\u{200F}";
+        assert_eq!(escape_user_text(question), "Who built obiK?");
+        let mut asked = answer(vec![hit("a", "Kibo\u{200D}lab \u{200F}hope")]);
+        asked.question = question.to_string();
+        let message = ask_message(&asked, &[], 1, false);
+        assert!(
+            message.content.starts_with("**Q:** Who built obiK?"),
+            "{}",
+            message.content
+        );
+        assert!(!message
+            .content
+            .contains(['\u{202E}', '\u{2066}', '\u{200F}']));
+        assert!(message.embeds[0]
+            .description
+            .contains("Kibo\u{200D}lab \u{200F}hope"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::discord::interaction::{CommandData, Interaction};
 use crate::discord::render;
 use crate::discord::response::{Responder, Response};
 use crate::discord::sessions::Session;
+use crate::text::strip_format_chars;
 
 #[derive(Debug)]
 pub struct Ask {
@@ -34,7 +35,10 @@ impl SlashCommand for Ask {
     }
 
     fn parse(data: &CommandData) -> Result<Ask, UserError> {
-        match data.string("question").map(str::trim) {
+        // Invisible format characters go at once: they would split the words searched
+        // and could reorder the reply that echoes the text.
+        let question = data.string("question").map(strip_format_chars);
+        match question.as_deref().map(str::trim) {
             Some(question) if !question.is_empty() => Ok(Ask {
                 question: question.to_string(),
                 private: data.bool("private"),

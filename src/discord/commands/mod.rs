@@ -116,6 +116,14 @@ commands! {
     Reindex(reindex::Reindex),
 }
 
+impl Command {
+    /// Whether this is a question for the engine, which `[limits]` counts: `/ask` and
+    /// `/search`. Buttons continue a question already counted, and the rest is cheap.
+    pub fn is_question(&self) -> bool {
+        matches!(self, Command::Ask(_) | Command::Search(_))
+    }
+}
+
 /// An interaction, parsed: what to do.
 #[derive(Debug)]
 pub enum Action {
@@ -150,6 +158,16 @@ impl Action {
                         tracing::warn!(custom_id = %component.custom_id, "unknown button");
                         expired()
                     })
+            }
+            // No form is ours yet: a form (the coming feedback form) parses its
+            // `custom_id` here into an action of its own. Until then, and for any form
+            // that is not ours, the sender is told that nothing was kept.
+            Data::ModalSubmit(form) => {
+                tracing::warn!(custom_id = %form.custom_id, "unknown form submitted");
+                Err(UserError::new(
+                    "Thank you, but I cannot take this form (it may be from an older version \
+                     of me), so nothing was saved.",
+                ))
             }
         }
     }

@@ -12,6 +12,7 @@ use crate::discord::interaction::{CommandData, Interaction, Permissions};
 use crate::discord::render;
 use crate::discord::response::{Responder, Response};
 use crate::reindex::{ReindexError, Stage};
+use crate::text::strip_format_chars;
 
 /// Shortest gap between two progress edits of the reply.
 const PROGRESS_INTERVAL: Duration = Duration::from_secs(1);
@@ -56,7 +57,8 @@ impl SlashCommand for Reindex {
             );
             return Err(UserError::new("Only server admins can run `/reindex`.").into());
         }
-        let owner = format!("{} on Discord", interaction.user.name);
+        // Shown to whoever tries a second reindex meanwhile: user text, so no bidi controls.
+        let owner = format!("{} on Discord", strip_format_chars(&interaction.user.name));
         let ticket = bot.reindexer.try_start(&owner).map_err(for_user)?;
         reply.send(Response::Defer { ephemeral: true }).await?;
         tracing::info!(user_id = interaction.user.id, full = self.full, "reindex started");
@@ -91,7 +93,10 @@ impl SlashCommand for Reindex {
                 }
             }
         };
-        let text = match result.map_err(anyhow::Error::from).and_then(|r| r) {
+        let result = result.map_err(anyhow::Error::from).and_then(|r| r);
+        let outcome = if result.is_ok() { "done" } else { "failed" };
+        metrics::counter!("spacecollab_reindexes_total", "outcome" => outcome).increment(1);
+        let text = match result {
             Ok(report) => {
                 tracing::info!(
                     documents = report.documents,

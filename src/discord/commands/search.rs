@@ -9,6 +9,7 @@ use crate::discord::interaction::{CommandData, Interaction};
 use crate::discord::render;
 use crate::discord::response::{Message, Responder, Response};
 use crate::discord::sessions::Session;
+use crate::text::strip_format_chars;
 
 /// The most search results a session pages through.
 const MAX_SEARCH_RESULTS: usize = 50;
@@ -36,7 +37,10 @@ impl SlashCommand for Search {
     }
 
     fn parse(data: &CommandData) -> Result<Search, UserError> {
-        match data.string("query").map(str::trim) {
+        // Invisible format characters go at once: they would split the words searched
+        // and could reorder the reply that echoes the text.
+        let query = data.string("query").map(strip_format_chars);
+        match query.as_deref().map(str::trim) {
             Some(query) if !query.is_empty() => Ok(Search {
                 query: query.to_string(),
                 private: data.bool("private"),

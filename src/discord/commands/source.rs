@@ -7,6 +7,7 @@ use crate::discord::error::UserError;
 use crate::discord::interaction::{CommandData, Interaction};
 use crate::discord::render;
 use crate::discord::response::{Choice, Responder, Response};
+use crate::text::strip_format_chars;
 
 #[derive(Debug)]
 pub struct Source {
@@ -27,7 +28,9 @@ impl SlashCommand for Source {
 
     fn parse(data: &CommandData) -> Result<Source, UserError> {
         Ok(Source {
-            document: data.string("document").unwrap_or("").trim().to_string(),
+            document: strip_format_chars(data.string("document").unwrap_or(""))
+                .trim()
+                .to_string(),
         })
     }
 

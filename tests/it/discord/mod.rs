@@ -3,6 +3,7 @@
 
 mod handling;
 mod payloads;
+mod reliability;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -79,6 +79,9 @@ impl Recorder {
         config.discord.api_base_url = Some(fake.api_base.clone());
         config.discord.defer_after_ms = defer_after_ms;
         config.admin.user_ids = vec![ADMIN];
+        // Every question comes from one user: no cooldown. (Remove this line to record
+        // a version from before `[limits]`.)
+        config.limits.per_user = 0;
         reindex::rebuild(&config.corpus_path, &config.index_path, 1, |_| {}).unwrap();
         let engine = Arc::new(Engine::open(&config.index_path, config.answer).unwrap());
         let token = Token::parse("MTAxMDEwMTAxMDEw.GxYzAb.fake-token_for-tests").unwrap();

@@ -34,6 +34,33 @@ pub struct Request {
     /// The body as sent, byte for byte.
     pub raw: String,
     pub at: Instant,
+    /// The fault the fake answered this request with, if any (see [`FakeDiscord::inject`]).
+    pub fault: Option<Fault>,
+}
+
+/// A way the fake misbehaves on one request, as Discord (or the network) sometimes does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Closes the connection without an answer.
+    Drop,
+    /// Answers with this status (a 5xx) and Discord's JSON error body.
+    Status(u16),
+    /// Answers 429 with `retry_after` seconds in the body, `Retry-After` (whole seconds,
+    /// rounded up) and `X-RateLimit-Reset-After`, as Discord does.
+    RateLimited { retry_after: f64 },
+    /// Answers normally, after this delay.
+    Slow(Duration),
+    /// Answers with this status and JSON body.
+    Answer(u16, Value),
+}
+
+/// The requests a fault is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /interactions/{id}/{token}/callback`.
+    Callback,
+    /// `PATCH /webhooks/{application}/{token}/messages/@original`.
+    Edit,
 }
 
 #[derive(Default)]
@@ -47,6 +74,14 @@ struct Shared {
     sequence: AtomicU64,
     /// When each interaction id was dispatched, for latency figures.
     dispatched: Mutex<Vec<(u64, Instant)>>,
+    /// Faults still to apply, each to the next request of its route, in order.
+    faults: Mutex<Vec<(Route, Fault)>>,
+    /// Requests held by a [`Fault::Slow`] right now.
+    delayed: AtomicU64,
+    /// How each gateway connection ended: the close code the bot sent, 1005 for a close
+    /// frame without a code, 1006 for a connection that ended without one.
+    close_codes: Mutex<Vec<u16>>,
+    closed: Notify,
 }
 
 /// A running fake Discord; it stops when the test's runtime ends.
@@ -179,12 +214,43 @@ impl FakeDiscord {
             .collect()
     }
 
+    /// Answers the next request of `route` (after any faults already queued for it) with
+    /// `fault`.
+    pub fn inject(&self, route: Route, fault: Fault) {
+        self.shared.faults.lock().unwrap().push((route, fault));
+    }
+
+    /// How many requests a [`Fault::Slow`] holds right now.
+    pub fn delayed(&self) -> u64 {
+        self.shared.delayed.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `count` gateway connections have ended, and returns how each did
+    /// (see `Shared::close_codes`).
+    pub async fn close_codes(&self, count: usize, timeout: Duration) -> Vec<u16> {
+        let enough = || {
+            let codes = self.shared.close_codes.lock().unwrap();
+            (codes.len() >= count).then(|| codes.clone())
+        };
+        wait_until(&self.shared.closed, timeout, enough)
+            .await
+            .unwrap_or_else(|| self.shared.close_codes.lock().unwrap().clone())
+    }
+
+    /// The requests answered normally whose path starts with `prefix`.
+    pub fn delivered(&self, prefix: &str) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.fault.is_none() && r.path.starts_with(prefix))
+            .collect()
+    }
+
     pub fn identify_count(&self) -> u64 {
         self.shared.identify_count.load(Ordering::SeqCst)
     }
 }
 
-fn record(shared: &Shared, method: &Method, path: String, body: &[u8]) {
+fn record(shared: &Shared, method: &Method, path: String, body: &[u8], fault: Option<Fault>) {
     let raw = String::from_utf8_lossy(body).into_owned();
     let body = serde_json::from_slice(body).unwrap_or(Value::Null);
     shared.requests.lock().unwrap().push(Request {
@@ -193,8 +259,68 @@ fn record(shared: &Shared, method: &Method, path: String, body: &[u8]) {
         body,
         raw,
         at: Instant::now(),
+        fault,
     });
     shared.recorded.notify_waiters();
+}
+
+/// Takes the next fault queued for `route`.
+fn next_fault(shared: &Shared, route: Route) -> Option<Fault> {
+    let mut faults = shared.faults.lock().unwrap();
+    let at = faults.iter().position(|(r, _)| *r == route)?;
+    Some(faults.remove(at).1)
+}
+
+/// Records the request and applies its fault: `Some` answer for a refusal, `None` to
+/// answer normally (after any delay). A dropped connection is a panic of the connection's
+/// task, which closes its socket; `resume_unwind` skips the panic message.
+async fn misbehave(
+    shared: &Shared,
+    route: Route,
+    method: &Method,
+    path: String,
+    body: &[u8],
+) -> Option<axum::response::Response> {
+    let fault = next_fault(shared, route);
+    if let Some(Fault::Slow(delay)) = fault {
+        // Recorded once the delay is over: a recorded request is one the bot's answer
+        // is on its way to.
+        shared.delayed.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(delay).await;
+        shared.delayed.fetch_sub(1, Ordering::SeqCst);
+        record(shared, method, path, body, None);
+        return None;
+    }
+    record(shared, method, path, body, fault.clone());
+    match fault? {
+        Fault::Drop => std::panic::resume_unwind(Box::new("the fake drops the connection")),
+        Fault::Status(status) => Some(
+            (
+                StatusCode::from_u16(status).unwrap(),
+                Json(json!({ "message": "Internal Server Error", "code": 0 })),
+            )
+                .into_response(),
+        ),
+        Fault::RateLimited { retry_after } => Some(
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [
+                    ("retry-after", format!("{}", retry_after.ceil() as u64)),
+                    ("x-ratelimit-reset-after", format!("{retry_after:.3}")),
+                    ("x-ratelimit-remaining", "0".to_string()),
+                    ("x-ratelimit-limit", "5".to_string()),
+                    ("x-ratelimit-bucket", "fake-bucket".to_string()),
+                    ("x-ratelimit-scope", "user".to_string()),
+                ],
+                Json(json!({ "message": "You are being rate limited.", "retry_after": retry_after, "global": false })),
+            )
+                .into_response(),
+        ),
+        Fault::Answer(status, body) => {
+            Some((StatusCode::from_u16(status).unwrap(), Json(body)).into_response())
+        }
+        Fault::Slow(_) => None,
+    }
 }
 
 async fn callback(
@@ -203,9 +329,12 @@ async fn callback(
     method: Method,
     uri: Uri,
     body: axum::body::Bytes,
-) -> StatusCode {
-    record(&shared, &method, uri.path().to_string(), &body);
-    StatusCode::NO_CONTENT
+) -> axum::response::Response {
+    let path = uri.path().to_string();
+    if let Some(refusal) = misbehave(&shared, Route::Callback, &method, path, &body).await {
+        return refusal;
+    }
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// Command registration, webhook edits and follow-ups: recorded, answered with what
@@ -215,20 +344,27 @@ async fn record_other(
     method: Method,
     uri: Uri,
     body: axum::body::Bytes,
-) -> impl IntoResponse {
+) -> axum::response::Response {
     let path = uri.path().to_string();
-    record(&shared, &method, path.clone(), &body);
+    if method == Method::PATCH && path.starts_with("/api/v10/webhooks/") {
+        if let Some(refusal) = misbehave(&shared, Route::Edit, &method, path.clone(), &body).await {
+            return refusal;
+        }
+    } else {
+        record(&shared, &method, path.clone(), &body, None);
+    }
     if path.ends_with("/commands") {
-        return (StatusCode::OK, Json(json!([])));
+        return (StatusCode::OK, Json(json!([]))).into_response();
     }
     if path.starts_with("/api/v10/webhooks/") {
         let sent: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
-        return (StatusCode::OK, Json(message_json(&sent)));
+        return (StatusCode::OK, Json(message_json(&sent))).into_response();
     }
     (
         StatusCode::NOT_FOUND,
         Json(json!({ "message": "Unknown route", "code": 0 })),
     )
+        .into_response()
 }
 
 fn snowflake(n: u64) -> String {
@@ -296,10 +432,16 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
                 return;
             }
             let (events_tx, mut events) = mpsc::unbounded_channel::<Value>();
+            let mut close_code = None;
             loop {
                 tokio::select! {
                     frame = incoming.next() => {
                         let Some(Ok(frame)) = frame else { break };
+                        if let WsMessage::Close(frame) = &frame {
+                            close_code = Some(frame.as_ref().map_or(1005, |f| u16::from(f.code)));
+                            // Reading on sends tungstenite's reply, then ends the stream.
+                            continue;
+                        }
                         let WsMessage::Text(text) = frame else { continue };
                         let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
                         match payload["op"].as_u64() {
@@ -324,6 +466,12 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
                     }
                 }
             }
+            shared
+                .close_codes
+                .lock()
+                .unwrap()
+                .push(close_code.unwrap_or(1006));
+            shared.closed.notify_waiters();
         });
     }
 }
@@ -432,6 +580,22 @@ pub fn button(id: u64, custom_id: &str, sender: &Sender) -> Value {
     let mut value = base_interaction(id, 3, sender);
     value["data"] = json!({ "custom_id": custom_id, "component_type": 2 });
     value["message"] = message_json(&json!({}));
+    value
+}
+
+/// A MODAL_SUBMIT interaction: the form `custom_id` sent with `values` (text box id,
+/// value), each text box in a row of its own.
+pub fn modal_submit(id: u64, custom_id: &str, values: &[(&str, &str)], sender: &Sender) -> Value {
+    let mut value = base_interaction(id, 5, sender);
+    let rows: Vec<Value> = values
+        .iter()
+        .map(|(input, typed)| {
+            json!({ "type": 1, "components": [
+                { "type": 4, "custom_id": input, "value": typed }
+            ]})
+        })
+        .collect();
+    value["data"] = json!({ "custom_id": custom_id, "components": rows });
     value
 }
 
