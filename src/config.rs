@@ -149,7 +149,11 @@ pub struct LimitsConfig {
     /// limit. Admins are exempt.
     pub per_user: usize,
     pub per_user_seconds: u64,
-    /// Answers worked on at once; beyond it users are told the bot is busy.
+    /// Answers worked on at once; beyond it users are told the bot is busy. An answer
+    /// holds its place until it is sent, a Discord round trip (about 100 ms, more when
+    /// Discord is slow) after the few milliseconds of computing it, so the bound is
+    /// sized for what arrives in that time: 256 (the Discord bench alone keeps 50 in
+    /// flight).
     pub answers_at_once: usize,
 }
 
@@ -364,7 +368,7 @@ impl Config {
             limits: LimitsConfig {
                 per_user: per_user.unwrap_or(5),
                 per_user_seconds: per_user_seconds.map_or(30, |s| s as u64),
-                answers_at_once: answers_at_once.unwrap_or(32),
+                answers_at_once: answers_at_once.unwrap_or(256),
             },
             metrics_listen,
         })
@@ -391,7 +395,7 @@ mod tests {
             LimitsConfig {
                 per_user: 5,
                 per_user_seconds: 30,
-                answers_at_once: 32
+                answers_at_once: 256
             }
         );
     }
