@@ -64,6 +64,67 @@ pub enum IndexError {
     Check(String),
 }
 
+/// A step of a build at which the hidden `spacecollab index --crash-at STEP` option makes
+/// the process abort, so that a test can show a crash there leaves an index that opens
+/// and leftovers that the next start removes. Nothing else sets it: a build given `None`
+/// never looks at it.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// The new generation is written and committed, not yet checked.
+    AfterWrite,
+    /// The new generation passed its check; `CURRENT.tmp` is not written yet.
+    AfterCheck,
+    /// `CURRENT.tmp` is written, not yet synced.
+    AfterPointerWrite,
+    /// `CURRENT.tmp` is synced; the rename is next.
+    BeforeRename,
+    /// `CURRENT` names the new generation; the old one is not removed yet.
+    AfterRename,
+    /// Not a crash: the check of the new generation fails, as it would on a damaged disk.
+    FailedCheck,
+}
+
+impl CrashPoint {
+    /// Every step, with the name the command line takes.
+    pub const ALL: [(CrashPoint, &'static str); 6] = [
+        (CrashPoint::AfterWrite, "after-write"),
+        (CrashPoint::AfterCheck, "after-check"),
+        (CrashPoint::AfterPointerWrite, "after-pointer-write"),
+        (CrashPoint::BeforeRename, "before-rename"),
+        (CrashPoint::AfterRename, "after-rename"),
+        (CrashPoint::FailedCheck, "failed-check"),
+    ];
+
+    /// The name the command line takes.
+    pub fn name(self) -> &'static str {
+        CrashPoint::ALL
+            .iter()
+            .find(|(point, _)| *point == self)
+            .map_or("", |(_, name)| name)
+    }
+}
+
+impl std::str::FromStr for CrashPoint {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<CrashPoint, String> {
+        CrashPoint::ALL
+            .iter()
+            .find(|(_, name)| *name == text)
+            .map(|(point, _)| *point)
+            .ok_or_else(|| format!("no crash point named {text}"))
+    }
+}
+
+/// Ends the process at once, as a power cut or `kill -9` would, when the build was told
+/// to crash at `point`: no destructor runs and nothing is cleaned up.
+fn crash_if(at: Option<CrashPoint>, point: CrashPoint) {
+    if at == Some(point) {
+        std::process::abort();
+    }
+}
+
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
     move |source| IndexError::Io {
         path: path.to_path_buf(),
@@ -273,6 +334,22 @@ pub fn build(
     corpus: &Corpus,
     threads: usize,
     full: bool,
+    progress: impl FnMut(usize, usize),
+) -> Result<BuildReport, IndexError> {
+    build_crashing_at(root, corpus, threads, full, None, progress)
+}
+
+/// [`build`], aborting the process at `crash` (see [`CrashPoint`]); tests only.
+///
+/// # Errors
+/// As [`build`].
+#[doc(hidden)]
+pub fn build_crashing_at(
+    root: &Path,
+    corpus: &Corpus,
+    threads: usize,
+    full: bool,
+    crash: Option<CrashPoint>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<BuildReport, IndexError> {
     let started = Instant::now();
@@ -303,13 +380,22 @@ pub fn build(
             return Err(error);
         }
     };
-    let checked =
-        open_generation(root, &name).and_then(|generation| verify(&generation, &manifest));
+    crash_if(crash, CrashPoint::AfterWrite);
+    let checked = open_generation(root, &name)
+        .and_then(|generation| verify(&generation, &manifest))
+        .and_then(|()| match crash {
+            Some(CrashPoint::FailedCheck) => Err(IndexError::Check(
+                "made to fail by --crash-at failed-check".to_string(),
+            )),
+            _ => Ok(()),
+        });
     if let Err(error) = checked {
         let _ = std::fs::remove_dir_all(&folder);
         return Err(error);
     }
-    switch_to(root, &name)?;
+    crash_if(crash, CrashPoint::AfterCheck);
+    switch_to(root, &name, crash)?;
+    crash_if(crash, CrashPoint::AfterRename);
     Ok(BuildReport {
         manifest,
         written,
@@ -322,14 +408,23 @@ pub fn build(
 }
 
 /// Makes `to` a copy of generation `from` by hard-linking its files (tantivy never
-/// rewrites a file in place; `meta.json` is replaced by rename), leaving out lock files.
+/// rewrites a file in place; `meta.json` is replaced by rename), leaving out lock files
+/// and our own manifest and synonyms copy. Those two are written afresh by
+/// [`write_json`], which rewrites a file in place: through a shared link it rewrote the
+/// generation in service, so a build that failed its check or crashed after writing left
+/// that generation listing documents it did not hold, and every later incremental build
+/// skipped them and failed its check (found by the crash-point tests).
 fn link_generation(from: &Path, to: &Path) -> Result<(), IndexError> {
     std::fs::create_dir_all(to).map_err(io_error(to))?;
     for entry in std::fs::read_dir(from).map_err(io_error(from))? {
         let entry = entry.map_err(io_error(from))?;
         let name = entry.file_name();
         let name_text = name.to_string_lossy();
-        if name_text.ends_with(".lock") || !entry.path().is_file() {
+        if name_text.ends_with(".lock")
+            || name_text == MANIFEST_FILE
+            || name_text == SYNONYMS_COPY
+            || !entry.path().is_file()
+        {
             continue;
         }
         let target = to.join(&name);
@@ -539,9 +634,15 @@ fn verify(generation: &Generation, manifest: &Manifest) -> Result<(), IndexError
 }
 
 /// Points `CURRENT` at generation `name`: write a temporary file, sync, rename.
-fn switch_to(root: &Path, name: &str) -> Result<(), IndexError> {
+fn switch_to(root: &Path, name: &str, crash: Option<CrashPoint>) -> Result<(), IndexError> {
     let temporary = root.join(format!("{CURRENT_FILE}.tmp"));
+    if crash == Some(CrashPoint::AfterPointerWrite) {
+        // Written but never synced: what a crash between the write and the sync leaves.
+        std::fs::write(&temporary, name.as_bytes()).map_err(io_error(&temporary))?;
+        crash_if(crash, CrashPoint::AfterPointerWrite);
+    }
     write_durably(&temporary, name.as_bytes())?;
+    crash_if(crash, CrashPoint::BeforeRename);
     let pointer = root.join(CURRENT_FILE);
     std::fs::rename(&temporary, &pointer).map_err(io_error(&pointer))?;
     // Make the rename itself durable.

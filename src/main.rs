@@ -13,8 +13,8 @@ use spacecollab::answer::Engine;
 use spacecollab::config::{Config, ConfigError};
 use spacecollab::discord::redact::{redact, RedactingWriter};
 use spacecollab::discord::Token;
-use spacecollab::index::IndexError;
-use spacecollab::reindex::{self, Stage};
+use spacecollab::index::{CrashPoint, IndexError};
+use spacecollab::reindex::{self, Reindexer, Stage};
 use spacecollab::{corpus, terminal};
 
 /// Answers questions about international collaboration in space from a curated corpus,
@@ -49,6 +49,9 @@ enum Command {
         /// Rebuild every document instead of only those that changed.
         #[arg(long)]
         full: bool,
+        /// Abort the process at this step of the build: for the crash-safety tests only.
+        #[arg(long, hide = true, value_name = "STEP")]
+        crash_at: Option<CrashPoint>,
     },
     /// Answer a question with the best passages from the corpus.
     Ask {
@@ -181,9 +184,13 @@ fn apply(paths: &Paths, config: &mut Config) {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut config = load_config(cli.config.as_ref())?;
     match cli.command {
-        Command::Index { paths, full } => {
+        Command::Index {
+            paths,
+            full,
+            crash_at,
+        } => {
             apply(&paths, &mut config);
-            rebuild(&config, full)?;
+            rebuild(&config, full, crash_at)?;
         }
         Command::Ask {
             question,
@@ -307,21 +314,19 @@ fn open_or_build(config: &Config) -> anyhow::Result<Engine> {
 }
 
 /// Builds the index with a progress bar (on a terminal) and prints a one-line summary.
-fn rebuild(config: &Config, full: bool) -> anyhow::Result<()> {
+fn rebuild(config: &Config, full: bool, crash_at: Option<CrashPoint>) -> anyhow::Result<()> {
     check_corpus_path(config)?;
     let bar = progress_bar();
-    let reindex = if full {
-        reindex::rebuild
-    } else {
-        reindex::update
-    };
-    let report = reindex(
+    let reindexer = Reindexer::new(
         &config.corpus_path,
         &config.index_path,
         config.index_threads,
-        |stage| show_stage(&bar, stage),
     )
-    .with_context(|| format!("cannot index {}", config.corpus_path.display()))?;
+    .crashing_at(crash_at);
+    let report = reindexer
+        .try_start("spacecollab index")
+        .and_then(|ticket| reindexer.run(ticket, full, |stage| show_stage(&bar, stage)))
+        .with_context(|| format!("cannot index {}", config.corpus_path.display()))?;
     bar.finish_and_clear();
     print_summary(&report);
     Ok(())

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::answer::{AnswerSettings, Engine};
 use crate::corpus::{self, CorpusError};
-use crate::index::{self, IndexError};
+use crate::index::{self, CrashPoint, IndexError};
 
 /// File in the index folder that is locked while a reindex runs and says who runs it.
 const LOCK_FILE: &str = "reindex.lock";
@@ -201,6 +201,8 @@ pub struct Reindexer {
     corpus: PathBuf,
     index: PathBuf,
     threads: usize,
+    /// Where a test makes the build abort; `None` outside tests.
+    crash: Option<CrashPoint>,
     /// Serialises reindexes within this process; the file lock covers other processes.
     /// A std mutex: held only to check and set, never across `.await`.
     running: Mutex<()>,
@@ -212,8 +214,16 @@ impl Reindexer {
             corpus: corpus.to_path_buf(),
             index: index.to_path_buf(),
             threads,
+            crash: None,
             running: Mutex::new(()),
         }
+    }
+
+    /// Makes every build abort the process at `crash` (see [`CrashPoint`]); tests only.
+    #[doc(hidden)]
+    pub fn crashing_at(mut self, crash: Option<CrashPoint>) -> Reindexer {
+        self.crash = crash;
+        self
     }
 
     /// Takes the reindex lock for `owner` (a person or program, shown to whoever is refused).
@@ -322,9 +332,14 @@ impl Reindexer {
                 path: self.corpus.display().to_string(),
             });
         }
-        let built = index::build(&self.index, &corpus, self.threads, full, |done, total| {
-            step(Stage::Indexing(done, total))
-        })?;
+        let built = index::build_crashing_at(
+            &self.index,
+            &corpus,
+            self.threads,
+            full,
+            self.crash,
+            |done, total| step(Stage::Indexing(done, total)),
+        )?;
         // The generation just replaced is no longer needed by this process.
         index::remove_stale_generations(&self.index);
 

@@ -19,6 +19,23 @@ pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
 /// How long corpus files must stay unchanged before a reindex starts.
 pub const QUIET_PERIOD: Duration = Duration::from_secs(3);
 
+/// How often the watchers look, and how long corpus files must stay unchanged before a
+/// reindex. The bot uses [`Timing::default`]; tests shorten both to run in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub poll: Duration,
+    pub quiet: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            poll: POLL_INTERVAL,
+            quiet: QUIET_PERIOD,
+        }
+    }
+}
+
 /// A digest of the names, sizes and modification times of the corpus files.
 pub fn fingerprint(root: &Path) -> u64 {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -34,11 +51,12 @@ pub fn fingerprint(root: &Path) -> u64 {
     hasher.finish()
 }
 
-/// Switches `engine` to newer generations as they appear on disk, until `stop` turns true.
-pub async fn follow_index(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) {
+/// Switches `engine` to newer generations as they appear on disk, looking every `poll`,
+/// until `stop` turns true.
+pub async fn follow_index(engine: Arc<Engine>, poll: Duration, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            _ = tokio::time::sleep(poll) => {}
             _ = stop.changed() => return,
         }
         let engine = Arc::clone(&engine);
@@ -50,20 +68,23 @@ pub async fn follow_index(engine: Arc<Engine>, mut stop: watch::Receiver<bool>) 
 }
 
 /// Reindexes (incrementally) once the corpus has changed and then stayed quiet for
-/// [`QUIET_PERIOD`], until `stop` turns true.
+/// `timing.quiet`, until `stop` turns true. Returns how many reindexes it ran, failed
+/// ones included, so that a test can tell one reindex per change from several.
 pub async fn watch_corpus(
     reindexer: Arc<Reindexer>,
     engine: Arc<Engine>,
     corpus: std::path::PathBuf,
+    timing: Timing,
     mut stop: watch::Receiver<bool>,
-) {
+) -> usize {
     let mut indexed = fingerprint(&corpus);
     let mut seen = indexed;
     let mut changed_at = Instant::now();
+    let mut reindexes = 0;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
-            _ = stop.changed() => return,
+            _ = tokio::time::sleep(timing.poll) => {}
+            _ = stop.changed() => return reindexes,
         }
         let now = fingerprint(&corpus);
         if now != seen {
@@ -71,7 +92,7 @@ pub async fn watch_corpus(
             changed_at = Instant::now();
             continue;
         }
-        if now == indexed || changed_at.elapsed() < QUIET_PERIOD {
+        if now == indexed || changed_at.elapsed() < timing.quiet {
             continue;
         }
         let ticket = match reindexer.try_start("the corpus watcher") {
@@ -81,6 +102,7 @@ pub async fn watch_corpus(
                 continue;
             }
         };
+        reindexes += 1;
         let reindexer = Arc::clone(&reindexer);
         let engine = Arc::clone(&engine);
         let outcome = tokio::task::spawn_blocking(move || {

@@ -74,12 +74,18 @@ pub async fn serve(
     }
     let gateway_url = config.discord.gateway_url.clone();
     let (stop_watchers, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(watch::follow_index(Arc::clone(&engine), stopped.clone()));
+    let timing = watch::Timing::default();
+    tokio::spawn(watch::follow_index(
+        Arc::clone(&engine),
+        timing.poll,
+        stopped.clone(),
+    ));
     if config.watch {
         tokio::spawn(watch::watch_corpus(
             Arc::clone(&reindexer),
             Arc::clone(&engine),
             config.corpus_path.clone(),
+            timing,
             stopped,
         ));
     }
