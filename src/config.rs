@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::answer::AnswerSettings;
+use crate::insights::InsightsConfig;
 
 /// A config file that cannot be used, with the file and line or key at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -32,6 +33,8 @@ struct RawConfig {
     discord: RawDiscord,
     #[serde(default)]
     admin: RawAdmin,
+    #[serde(default)]
+    insights: RawInsights,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +83,15 @@ struct RawAdmin {
     role_ids: Vec<Spanned<u64>>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInsights {
+    enabled: Option<bool>,
+    retention_days: Option<Spanned<u32>>,
+    store_question_text: Option<bool>,
+    record_command_line: Option<bool>,
+}
+
 /// A value that parsed but is not allowed: its key, where it is in the file (bytes),
 /// and why it is refused.
 #[derive(Debug)]
@@ -115,6 +127,7 @@ pub struct Config {
     pub answer: AnswerSettings,
     pub discord: DiscordConfig,
     pub admin: AdminConfig,
+    pub insights: InsightsConfig,
 }
 
 /// The `[discord]` section.
@@ -264,6 +277,31 @@ impl Config {
                 ));
             }
         }
+        let insights_defaults = InsightsConfig::default();
+        if let Some(days) = &raw.insights.retention_days {
+            if !(1..=3_650).contains(days.get_ref()) {
+                return Err(Invalid::new(
+                    "retention_days",
+                    days,
+                    "must be between 1 and 3650",
+                ));
+            }
+        }
+        let insights = InsightsConfig {
+            enabled: raw.insights.enabled.unwrap_or(insights_defaults.enabled),
+            retention_days: raw
+                .insights
+                .retention_days
+                .map_or(insights_defaults.retention_days, Spanned::into_inner),
+            store_question_text: raw
+                .insights
+                .store_question_text
+                .unwrap_or(insights_defaults.store_question_text),
+            record_command_line: raw
+                .insights
+                .record_command_line
+                .unwrap_or(insights_defaults.record_command_line),
+        };
         let ids = |ids: Vec<Spanned<u64>>| ids.into_iter().map(Spanned::into_inner).collect();
         Ok(Config {
             corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
@@ -293,6 +331,7 @@ impl Config {
                 user_ids: ids(raw.admin.user_ids),
                 role_ids: ids(raw.admin.role_ids),
             },
+            insights,
         })
     }
 }
@@ -311,6 +350,22 @@ mod tests {
         let config = Config::parse(text, Path::new("/srv/bot"), "config.example.toml").unwrap();
         assert_eq!(config.corpus_path, Path::new("/srv/bot/corpus"));
         assert!(config.discord.search_private);
+        assert_eq!(config.insights, InsightsConfig::default());
+    }
+
+    #[test]
+    fn insights_keys_are_read_and_checked() {
+        let text =
+            "[insights]\nenabled = false\nretention_days = 30\nstore_question_text = false\n";
+        let config = Config::parse(text, Path::new(""), "c.toml").unwrap();
+        assert!(!config.insights.enabled && !config.insights.store_question_text);
+        assert_eq!(config.insights.retention_days, 30);
+        let error =
+            Config::parse("[insights]\nretention_days = 0\n", Path::new(""), "c.toml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "c.toml:2: `retention_days` must be between 1 and 3650"
+        );
     }
 
     #[test]
