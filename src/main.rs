@@ -4,15 +4,17 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use spacecollab::answer::Engine;
+use spacecollab::answer::{Answer, Engine};
 use spacecollab::config::{Config, ConfigError};
 use spacecollab::discord::Token;
 use spacecollab::index::IndexError;
+use spacecollab::insights::{self, Asked, QuestionRecord, Store};
 use spacecollab::reindex::{self, Stage};
 use spacecollab::{corpus, terminal};
 
@@ -59,6 +61,10 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Record the question for `spacecollab insights` (as the bot does), also when
+        /// `[insights] record_command_line` is off.
+        #[arg(long)]
+        record: bool,
         #[command(flatten)]
         paths: Paths,
     },
@@ -168,11 +174,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             question,
             limit,
             json,
+            record,
             paths,
         } => {
             apply(&paths, &mut config);
             let engine = open_or_build(&config)?;
+            let started = Instant::now();
             let answer = engine.ask(&question, limit.map(usize::from));
+            let latency = started.elapsed();
             if json {
                 println!("{}", serde_json::to_string_pretty(&answer)?);
             } else {
@@ -181,6 +190,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "{}",
                     terminal::render_answer(&answer, &terms, terminal::stdout_has_color())
                 );
+            }
+            // After the answer is out: recording never delays it.
+            if record || config.insights.record_command_line {
+                record_question(&config, &answer, latency);
             }
         }
         Command::Search {
@@ -248,6 +261,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records a question asked on the command line in the insights database; a failure is
+/// a warning on stderr, never a failed answer.
+fn record_question(config: &Config, answer: &Answer, latency: Duration) {
+    if !config.insights.enabled {
+        eprintln!("warning: the question was not recorded: insights are turned off (`enabled = false` under [insights])");
+        return;
+    }
+    let path = insights::database_path(&config.index_path);
+    let asked = Asked {
+        command: "cli",
+        latency,
+        ..Asked::default()
+    };
+    let record = QuestionRecord::new(insights::new_answer_id(), answer, asked, &config.insights);
+    let written = current_thread_runtime().and_then(|runtime| {
+        runtime.block_on(async {
+            let store = Store::open(&path).await?;
+            store.insert_questions(&[record]).await?;
+            store.close().await;
+            Ok(())
+        })
+    });
+    if let Err(error) = written {
+        eprintln!("warning: the question was not recorded: {error:#}");
+    }
+}
+
+fn current_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Opens the index, building it from the corpus first (with a progress bar and a

@@ -15,8 +15,9 @@ use super::interaction::{Data, Interaction};
 use super::render;
 use super::response::{Responder, Response};
 use super::sessions::Sessions;
-use crate::answer::Engine;
+use crate::answer::{Answer, Engine};
 use crate::config::Config;
+use crate::insights::{Asked, Insights, QuestionRecord};
 use crate::reindex::Reindexer;
 
 /// What every interaction may use: the engine, the settings, the searches users can
@@ -28,6 +29,8 @@ pub struct Bot {
     pub(super) reindexer: Arc<Reindexer>,
     /// Answers slower than this are deferred first, well inside Discord's 3-second deadline.
     pub(super) defer_after: Duration,
+    /// Where questions and votes are recorded; `None` when `[insights] enabled = false`.
+    pub(super) insights: Option<Insights>,
 }
 
 impl Bot {
@@ -38,7 +41,41 @@ impl Bot {
             config,
             sessions: Sessions::default(),
             reindexer,
+            insights: None,
         }
+    }
+
+    /// The bot, recording questions and votes in `insights` (none when `None`).
+    pub fn with_insights(mut self, insights: Option<Insights>) -> Bot {
+        self.insights = insights;
+        self
+    }
+
+    /// Queues the record of an answer given in Discord, without waiting (see
+    /// [`crate::insights::Recorder`]); nothing when insights are off.
+    pub(super) fn record(
+        &self,
+        answer_id: i64,
+        answer: &Answer,
+        interaction: &Interaction,
+        latency: Duration,
+    ) {
+        let Some(insights) = &self.insights else {
+            return;
+        };
+        let asked = Asked {
+            command: "ask",
+            guild_id: interaction.guild_id,
+            channel_id: interaction.channel_id,
+            asker: Some(insights.hasher.hash(interaction.user.id)),
+            latency,
+        };
+        insights.recorder.record(QuestionRecord::new(
+            answer_id,
+            answer,
+            asked,
+            &insights.settings,
+        ));
     }
 
     /// Handles one interaction to the end, sending every response through `reply`.

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serenity::all::{
@@ -28,6 +28,7 @@ use super::response::{Responder, Response};
 use super::Token;
 use crate::answer::Engine;
 use crate::config::Config;
+use crate::insights::{self, Insights};
 use crate::reindex::Reindexer;
 use crate::watch;
 
@@ -65,9 +66,20 @@ pub async fn serve(
             stopped,
         ));
     }
+    // Opened before connecting: a database this version cannot use stops the start
+    // with a sentence naming it, rather than losing every record later.
+    let (insights, writer) = if config.insights.enabled {
+        let path = insights::database_path(&config.index_path);
+        let (insights, writer) = Insights::start(&path, config.insights)
+            .await
+            .context("cannot start recording insights")?;
+        (Some(insights), Some(writer))
+    } else {
+        (None, None)
+    };
     let gateway = Gateway {
         guild_ids: config.discord.guild_ids.clone(),
-        bot: Bot::new(config, engine, reindexer),
+        bot: Bot::new(config, engine, reindexer).with_insights(insights),
     };
     let mut client =
         serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
@@ -88,6 +100,12 @@ pub async fn serve(
         .await
         .context("the Discord gateway connection failed");
     let _ = stop_watchers.send(true);
+    if let Some(writer) = writer {
+        // The questions still queued are written before the bot exits.
+        if !writer.finish(Duration::from_secs(5)).await {
+            tracing::warn!("insights still queued at shutdown were not all written");
+        }
+    }
     result
 }
 
@@ -176,14 +194,15 @@ impl Responder for GatewayReply<'_> {
 }
 
 /// Our view of a serenity interaction, with the id and token to answer it; `None` for
-/// kinds the bot does not handle (pings, modal submits).
+/// kinds the bot does not handle (pings).
 fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionId, &str)> {
-    let (id, token, user, guild_id, member, data) = match interaction {
+    let (id, token, user, guild_id, channel_id, member, data) = match interaction {
         SerenityInteraction::Command(command) => (
             command.id,
             &command.token,
             &command.user,
             command.guild_id,
+            command.channel_id,
             command.member.as_deref(),
             Data::Command(command_data(&command.data)),
         ),
@@ -192,6 +211,7 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
             &command.token,
             &command.user,
             command.guild_id,
+            command.channel_id,
             command.member.as_deref(),
             Data::Autocomplete(command_data(&command.data)),
         ),
@@ -200,6 +220,7 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
             &component.token,
             &component.user,
             component.guild_id,
+            component.channel_id,
             component.member.as_ref(),
             Data::Component(ComponentData {
                 custom_id: component.data.custom_id.clone(),
@@ -211,6 +232,7 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
         id: id.get(),
         user: user_of(user),
         guild_id: guild_id.map(GuildId::get),
+        channel_id: Some(channel_id.get()),
         member: member.map(member_of),
         data,
     };

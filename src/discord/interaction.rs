@@ -20,6 +20,9 @@ pub struct Interaction {
     pub user: User,
     /// The server it came from; `None` in a direct message.
     pub guild_id: Option<u64>,
+    /// The channel it came from, for insights; `None` when the transport does not say.
+    #[serde(default)]
+    pub channel_id: Option<u64>,
     /// The sender as a member of that server; `None` in a direct message.
     pub member: Option<Member>,
     pub data: Data,
@@ -169,6 +172,7 @@ mod tests {
                 name: "someone".into(),
             },
             guild_id: guild,
+            channel_id: None,
             member,
             data: Data::Component(ComponentData {
                 custom_id: String::new(),

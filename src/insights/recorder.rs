@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::{QuestionRecord, Store};
@@ -60,15 +60,20 @@ pub struct Recorder {
     losses: Arc<Losses>,
 }
 
-/// The writer task; [`Writer::finish`] waits for it to write what is queued.
+/// The writer task. It runs until [`Writer::finish`] (or until it is dropped, or every
+/// [`Recorder`] is), then writes what is still queued and ends.
 #[derive(Debug)]
-pub struct Writer(JoinHandle<()>);
+pub struct Writer {
+    task: JoinHandle<()>,
+    stop: oneshot::Sender<()>,
+}
 
 impl Writer {
-    /// Waits (at most `timeout`) until every [`Recorder`] is dropped and the queue is
-    /// written; returns false on timeout.
+    /// Stops taking records, and waits (at most `timeout`) until those already queued
+    /// are written; returns false on timeout.
     pub async fn finish(self, timeout: Duration) -> bool {
-        tokio::time::timeout(timeout, self.0).await.is_ok()
+        let _ = self.stop.send(());
+        tokio::time::timeout(timeout, self.task).await.is_ok()
     }
 }
 
@@ -76,9 +81,10 @@ impl Recorder {
     /// Starts the writer task for `store`, with room for `capacity` records in the queue.
     pub fn start(store: Store, capacity: usize) -> (Recorder, Writer) {
         let (queue, incoming) = mpsc::channel(capacity.max(1));
+        let (stop, stopped) = oneshot::channel();
         let losses = Arc::new(Losses::default());
-        let writer = tokio::spawn(write(store, incoming, Arc::clone(&losses)));
-        (Recorder { queue, losses }, Writer(writer))
+        let task = tokio::spawn(write(store, incoming, stopped, Arc::clone(&losses)));
+        (Recorder { queue, losses }, Writer { task, stop })
     }
 
     /// Queues `record` for the writer, without waiting; a full queue drops it (counted).
@@ -99,10 +105,32 @@ impl Recorder {
 }
 
 /// The writer: takes what has gathered in the queue (at most [`BATCH`]) and writes it in
-/// one transaction, until every sender is gone.
-async fn write(store: Store, mut incoming: mpsc::Receiver<QuestionRecord>, losses: Arc<Losses>) {
+/// one transaction; once told to stop, closes the queue and writes what is left in it.
+async fn write(
+    store: Store,
+    mut incoming: mpsc::Receiver<QuestionRecord>,
+    mut stop: oneshot::Receiver<()>,
+    losses: Arc<Losses>,
+) {
     let mut batch = Vec::with_capacity(BATCH);
-    while incoming.recv_many(&mut batch, BATCH).await > 0 {
+    let mut stopping = false;
+    loop {
+        let received = if stopping {
+            incoming.recv_many(&mut batch, BATCH).await
+        } else {
+            // `recv_many` is cancel-safe: a record is never lost to the other branch.
+            tokio::select! {
+                received = incoming.recv_many(&mut batch, BATCH) => received,
+                _ = &mut stop => {
+                    stopping = true;
+                    incoming.close();
+                    continue;
+                }
+            }
+        };
+        if received == 0 {
+            break;
+        }
         if let Err(error) = store.insert_questions(&batch).await {
             losses.lose(batch.len() as u64, &error);
         }

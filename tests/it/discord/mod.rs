@@ -2,6 +2,7 @@
 //! `spacecollab::discord::serve`, against the fake Discord in `support/fake_discord.rs`.
 
 mod handling;
+mod insights;
 mod payloads;
 
 use std::path::{Path, PathBuf};

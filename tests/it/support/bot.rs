@@ -70,6 +70,11 @@ pub async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> RunningBo
 }
 
 impl RunningBot {
+    /// The bot's insights database (next to its index folder).
+    pub fn insights_path(&self) -> std::path::PathBuf {
+        spacecollab::insights::database_path(&self._index.path().join("index"))
+    }
+
     /// Stops the bot and returns how `serve` ended.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
