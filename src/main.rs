@@ -94,6 +94,21 @@ enum Command {
         #[arg(long)]
         watch: bool,
     },
+    /// What people asked, what went unanswered and what they voted down, from the
+    /// insights database next to the index.
+    Insights {
+        /// The last N days.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// Print one JSON object instead of text.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV (one table: kind, count, subject, text) for a spreadsheet.
+        #[arg(long)]
+        csv: bool,
+        #[command(flatten)]
+        paths: Paths,
+    },
     /// Check that a curated corpus is complete and well-formed.
     CheckCorpus {
         /// Folder or file of documents (default: corpus).
@@ -237,6 +252,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 shutdown_signal(),
             ))?;
         }
+        Command::Insights {
+            days,
+            json,
+            csv,
+            paths,
+        } => {
+            apply(&paths, &mut config);
+            let report = insights_report(&config, days)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if csv {
+                print!("{}", report.to_csv());
+            } else {
+                print!("{report}");
+            }
+        }
         Command::Eval(args) => return eval(args, &config),
         Command::CheckCorpus { corpus } => {
             let root = corpus.unwrap_or(config.corpus_path);
@@ -288,6 +319,30 @@ fn record_question(config: &Config, answer: &Answer, latency: Duration) {
     if let Err(error) = written {
         eprintln!("warning: the question was not recorded: {error:#}");
     }
+}
+
+/// The insights of the last `days` days; with no database yet, an empty report (no
+/// database is made for it).
+fn insights_report(config: &Config, days: u32) -> anyhow::Result<insights::Report> {
+    let engine = open_or_build(config)?;
+    let snapshot = engine.snapshot();
+    let documents = snapshot.documents();
+    let path = insights::database_path(&config.index_path);
+    if !path.exists() {
+        eprintln!("No question recorded yet: there is no {}.", path.display());
+        return Ok(insights::Report {
+            days,
+            never_shown: documents.iter().map(|d| d.title.clone()).collect(),
+            ..insights::Report::default()
+        });
+    }
+    current_thread_runtime()?.block_on(async {
+        let store = Store::open(&path).await?;
+        store.delete_expired(config.insights.retention_days).await?;
+        let report = store.report(days, documents).await?;
+        store.close().await;
+        Ok(report)
+    })
 }
 
 fn current_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
