@@ -100,6 +100,7 @@ impl Bot {
                 Ok(())
             }
             Ok(Action::Button(button)) => button.press(self, interaction, &reply).await,
+            Ok(Action::Note(submit)) => submit.send(self, interaction, &reply).await,
             Err(refusal) => Err(refusal.into()),
         };
         let Err(error) = outcome else {

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serenity::all::{
-    CommandData as SerenityCommandData, CommandDataOptionValue, Context, EventHandler,
-    GatewayIntents, GuildId, Interaction as SerenityInteraction, InteractionId,
-    Member as SerenityMember, Ready, User as SerenityUser,
+    ActionRowComponent, CommandData as SerenityCommandData, CommandDataOptionValue, Context,
+    EventHandler, GatewayIntents, GuildId, Interaction as SerenityInteraction, InteractionId,
+    Member as SerenityMember, ModalInteractionData, Ready, User as SerenityUser,
 };
 use serenity::async_trait;
 use serenity::builder::CreateAllowedMentions;
@@ -21,8 +21,8 @@ use super::bot::Bot;
 use super::commands::Command;
 use super::error::SendError;
 use super::interaction::{
-    CommandData, CommandOption, ComponentData, Data, Interaction, Member, OptionValue, Permissions,
-    User,
+    CommandData, CommandOption, ComponentData, Data, Interaction, Member, ModalData, ModalField,
+    OptionValue, Permissions, User,
 };
 use super::response::{Responder, Response};
 use super::Token;
@@ -226,6 +226,15 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, InteractionI
                 custom_id: component.data.custom_id.clone(),
             }),
         ),
+        SerenityInteraction::Modal(modal) => (
+            modal.id,
+            &modal.token,
+            &modal.user,
+            modal.guild_id,
+            modal.channel_id,
+            modal.member.as_ref(),
+            Data::ModalSubmit(modal_data(&modal.data)),
+        ),
         _ => return None,
     };
     let parsed = Interaction {
@@ -250,6 +259,26 @@ fn member_of(member: &SerenityMember) -> Member {
     Member {
         permissions: member.permissions.map(|p| Permissions(p.bits())),
         roles: member.roles.iter().map(|r| r.get()).collect(),
+    }
+}
+
+/// A submitted form: its id and the value of each text box.
+fn modal_data(data: &ModalInteractionData) -> ModalData {
+    let fields = data
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .filter_map(|component| match component {
+            ActionRowComponent::InputText(input) => Some(ModalField {
+                custom_id: input.custom_id.clone(),
+                value: input.value.clone().unwrap_or_default(),
+            }),
+            _ => None,
+        })
+        .collect();
+    ModalData {
+        custom_id: data.custom_id.clone(),
+        fields,
     }
 }
 

@@ -68,6 +68,8 @@ pub enum Data {
     Autocomplete(CommandData),
     /// Pressed a button of one of our messages (type 3).
     Component(ComponentData),
+    /// Sent a form (modal) of ours (type 5).
+    ModalSubmit(ModalData),
 }
 
 /// A slash command's name and options, as in Discord's `data` object.
@@ -103,6 +105,22 @@ pub enum OptionValue {
 pub struct ComponentData {
     /// The id we gave the button (see [`super::commands::ButtonId`]).
     pub custom_id: String,
+}
+
+/// A submitted form, as in Discord's `data` object: the form's id and the value of each
+/// text box, whichever layout (action rows or labels) the form had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModalData {
+    /// The id we gave the form (see [`super::commands::Action::parse`]).
+    pub custom_id: String,
+    pub fields: Vec<ModalField>,
+}
+
+/// One text box of a submitted form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModalField {
+    pub custom_id: String,
+    pub value: String,
 }
 
 impl CommandData {

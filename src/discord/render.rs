@@ -7,6 +7,7 @@ use super::response::{Button, Choice, Embed, Field, Message};
 use crate::answer::{Answer, Hit, Snippet};
 use crate::corpus::split::collapse_whitespace;
 use crate::index::DocumentInfo;
+use crate::insights::{Counts, Vote};
 use crate::reindex::{Report, Stage};
 
 /// Discord's limits on what one message may carry (see the API's RichEmbed and
@@ -228,13 +229,50 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
     Message {
         content,
         embeds,
-        buttons: vec![Button {
-            id: ButtonId::MoreResults { session },
-            label: "More results".to_string(),
-            disabled: false,
-        }],
+        buttons: vec![more_results_button(session)],
         ephemeral,
     }
+}
+
+fn more_results_button(session: u64) -> Button {
+    Button {
+        id: ButtonId::MoreResults { session },
+        label: "More results".to_string(),
+        disabled: false,
+    }
+}
+
+/// The buttons under an answer that takes feedback: "More results", then 👍 and 👎
+/// with their counts.
+pub fn answer_buttons(session: u64, answer: u64, counts: Counts) -> Vec<Button> {
+    let label = |emoji: &str, count: u64| {
+        if count == 0 {
+            emoji.to_string()
+        } else {
+            format!("{emoji} {count}")
+        }
+    };
+    vec![
+        more_results_button(session),
+        Button {
+            id: ButtonId::Vote {
+                answer,
+                session,
+                vote: Vote::Up,
+            },
+            label: label("👍", counts.up),
+            disabled: false,
+        },
+        Button {
+            id: ButtonId::Vote {
+                answer,
+                session,
+                vote: Vote::Down,
+            },
+            label: label("👎", counts.down),
+            disabled: false,
+        },
+    ]
 }
 
 /// What the bot says when a question names its subject only with a pronoun.

@@ -12,7 +12,9 @@ use crate::discord::interaction::{CommandData, Interaction};
 use crate::discord::render;
 use crate::discord::response::{Responder, Response};
 use crate::discord::sessions::Session;
-use crate::insights;
+use crate::answer::Answer;
+use crate::discord::response::Message;
+use crate::insights::{self, Counts};
 
 #[derive(Debug)]
 pub struct Ask {
@@ -85,7 +87,7 @@ impl SlashCommand for Ask {
         // The record is queued after the reply is sent, and never waits for the database.
         if let Some(done) = in_time {
             let (answer, searched, latency) = done?;
-            let message = render::ask_message(&answer, &searched, session, ephemeral);
+            let message = bot.answer_message(&answer, &searched, session, answer_id, ephemeral);
             reply.send(Response::Message(message)).await?;
             bot.record(answer_id, &answer, interaction, latency);
             return Ok(());
@@ -93,7 +95,7 @@ impl SlashCommand for Ask {
         reply.send(Response::Defer { ephemeral }).await?;
         let (message, answered) = match work.await {
             Ok((answer, searched, latency)) => (
-                render::ask_message(&answer, &searched, session, ephemeral),
+                bot.answer_message(&answer, &searched, session, answer_id, ephemeral),
                 Some((answer, latency)),
             ),
             Err(failed) => (
@@ -109,6 +111,24 @@ impl SlashCommand for Ask {
             bot.record(answer_id, &answer, interaction, latency);
         }
         Ok(())
+    }
+}
+
+impl Bot {
+    /// The `/ask` reply, with 👍 and 👎 under a shown answer when feedback is recorded.
+    fn answer_message(
+        &self,
+        answer: &Answer,
+        searched: &[String],
+        session: u64,
+        answer_id: i64,
+        ephemeral: bool,
+    ) -> Message {
+        let mut message = render::ask_message(answer, searched, session, ephemeral);
+        if self.insights.is_some() && !message.buttons.is_empty() {
+            message.buttons = render::answer_buttons(session, answer_id as u64, Counts::default());
+        }
+        message
     }
 }
 

@@ -5,6 +5,7 @@
 //! into an [`Action`]. Never touches a transport: handling gets a [`Responder`].
 
 mod definition;
+mod feedback;
 
 use std::fmt;
 use std::future::Future;
@@ -17,6 +18,8 @@ use super::error::UserError;
 use super::interaction::{CommandData, Data, Interaction};
 use super::response::{Choice, Responder};
 use super::sessions::Session;
+use crate::insights::Vote;
+pub use feedback::{NoteForm, NoteSubmit};
 
 /// Longest question or query a command accepts, in characters.
 pub const MAX_QUESTION_CHARS: u16 = 300;
@@ -126,6 +129,8 @@ pub enum Action {
         typed: String,
     },
     Button(ButtonId),
+    /// The "What was wrong?" form sent after a 👎.
+    Note(NoteSubmit),
 }
 
 impl Action {
@@ -151,6 +156,10 @@ impl Action {
                         expired()
                     })
             }
+            Data::ModalSubmit(modal) => NoteSubmit::parse(modal).map(Action::Note).map_err(|_| {
+                tracing::warn!(custom_id = %modal.custom_id, "unknown form");
+                UserError::new("This form is not one of mine (or no longer is).")
+            }),
         }
     }
 }
@@ -175,6 +184,13 @@ pub enum ButtonId {
     MoreResults { session: u64 },
     /// ◀ or ▶ under a `/search` page: the search and the page to show.
     Page { session: u64, page: usize },
+    /// 👍 or 👎 under an `/ask` answer: the answer (its id holds its time), and the
+    /// answer's "More results" search, to show that button again.
+    Vote {
+        answer: u64,
+        session: u64,
+        vote: Vote,
+    },
 }
 
 impl ButtonId {
@@ -195,6 +211,11 @@ impl ButtonId {
             ButtonId::Page { session, page } => {
                 search::turn_page(bot, interaction, session, page, reply).await
             }
+            ButtonId::Vote {
+                answer,
+                session,
+                vote,
+            } => feedback::vote(bot, interaction, answer, session, vote, reply).await,
         }
     }
 }
@@ -204,6 +225,16 @@ impl fmt::Display for ButtonId {
         match self {
             ButtonId::MoreResults { session } => write!(f, "more:{session}"),
             ButtonId::Page { session, page } => write!(f, "page:{session}:{page}"),
+            ButtonId::Vote {
+                answer,
+                session,
+                vote: Vote::Up,
+            } => write!(f, "up:{answer}:{session}"),
+            ButtonId::Vote {
+                answer,
+                session,
+                vote: Vote::Down,
+            } => write!(f, "down:{answer}:{session}"),
         }
     }
 }
@@ -230,6 +261,11 @@ impl FromStr for ButtonId {
                     .and_then(|p| usize::try_from(p).ok())
                     .ok_or(UnknownButton)?,
             },
+            Some(kind @ ("up" | "down")) => ButtonId::Vote {
+                answer: number().ok_or(UnknownButton)?,
+                session: number().ok_or(UnknownButton)?,
+                vote: if kind == "up" { Vote::Up } else { Vote::Down },
+            },
             _ => return Err(UnknownButton),
         };
         match parts.next() {
@@ -251,6 +287,13 @@ mod tests {
             any::<u64>().prop_map(|session| ButtonId::MoreResults { session }),
             (any::<u64>(), any::<usize>())
                 .prop_map(|(session, page)| ButtonId::Page { session, page }),
+            (any::<u64>(), any::<u64>(), any::<bool>()).prop_map(|(answer, session, up)| {
+                ButtonId::Vote {
+                    answer,
+                    session,
+                    vote: if up { Vote::Up } else { Vote::Down },
+                }
+            }),
         ]
     }
 
@@ -263,7 +306,7 @@ mod tests {
         }
 
         #[test]
-        fn any_text_parses_or_is_refused_without_panicking(id in "(more|page|[a-z]{0,5})(:[0-9+-]{0,22}){0,3}") {
+        fn any_text_parses_or_is_refused_without_panicking(id in "(more|page|up|down|[a-z]{0,5})(:[0-9+-]{0,22}){0,3}") {
             if let Ok(button) = id.parse::<ButtonId>() {
                 prop_assert_eq!(button.to_string().parse::<ButtonId>(), Ok(button));
             }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the Discord bot: the real serenity client, started through
 //! `spacecollab::discord::serve`, against the fake Discord in `support/fake_discord.rs`.
 
+mod feedback;
 mod handling;
 mod insights;
 mod payloads;
