@@ -58,7 +58,10 @@ async fn migrations_run_on_an_empty_file_and_again_on_the_result() {
     std::fs::write(&path, b"").unwrap();
     let store = Store::open(&path).await.unwrap();
     let one = record("Who built Kibo?", true, None);
-    store.insert_questions(&[one.clone()]).await.unwrap();
+    store
+        .insert_questions(std::slice::from_ref(&one))
+        .await
+        .unwrap();
     store.close().await;
     let store = Store::open(&path).await.unwrap();
     assert_eq!(store.question(one.id).await.unwrap(), Some(one));
