@@ -135,6 +135,17 @@ impl CommandData {
             })
     }
 
+    /// The integer value of option `name`, if given.
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        self.options
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| match o.value {
+                OptionValue::Integer(i) => Some(i),
+                _ => None,
+            })
+    }
+
     /// The boolean value of option `name`, if given.
     pub fn bool(&self, name: &str) -> Option<bool> {
         self.options

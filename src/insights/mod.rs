@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 pub use recorder::{Losses, Recorder, Writer};
-pub use report::{DislikedAnswer, Report, UnansweredGroup};
+pub use report::{passage, DislikedAnswer, Report, UnansweredGroup};
 pub use store::{Counts, Store, Vote};
 
 use crate::analyzer::analyze;

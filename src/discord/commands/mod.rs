@@ -117,6 +117,8 @@ commands! {
     Source(source::Source),
     Help(help::Help),
     Reindex(reindex::Reindex),
+    Insights(insights::InsightsCommand),
+    ForgetMe(forget_me::ForgetMe),
 }
 
 /// An interaction, parsed: what to do.
@@ -191,6 +193,8 @@ pub enum ButtonId {
         session: u64,
         vote: Vote,
     },
+    /// ◀ or ▶ under `/insights`: the window and the page to show (read afresh).
+    InsightsPage { days: u32, page: usize },
 }
 
 impl ButtonId {
@@ -216,6 +220,9 @@ impl ButtonId {
                 session,
                 vote,
             } => feedback::vote(bot, interaction, answer, session, vote, reply).await,
+            ButtonId::InsightsPage { days, page } => {
+                insights::turn_page(bot, interaction, days, page, reply).await
+            }
         }
     }
 }
@@ -235,6 +242,7 @@ impl fmt::Display for ButtonId {
                 session,
                 vote: Vote::Down,
             } => write!(f, "down:{answer}:{session}"),
+            ButtonId::InsightsPage { days, page } => write!(f, "insights:{days}:{page}"),
         }
     }
 }
@@ -257,6 +265,14 @@ impl FromStr for ButtonId {
             },
             Some("page") => ButtonId::Page {
                 session: number().ok_or(UnknownButton)?,
+                page: number()
+                    .and_then(|p| usize::try_from(p).ok())
+                    .ok_or(UnknownButton)?,
+            },
+            Some("insights") => ButtonId::InsightsPage {
+                days: number()
+                    .and_then(|d| u32::try_from(d).ok())
+                    .ok_or(UnknownButton)?,
                 page: number()
                     .and_then(|p| usize::try_from(p).ok())
                     .ok_or(UnknownButton)?,
@@ -294,6 +310,8 @@ mod tests {
                     vote: if up { Vote::Up } else { Vote::Down },
                 }
             }),
+            (any::<u32>(), any::<usize>())
+                .prop_map(|(days, page)| ButtonId::InsightsPage { days, page }),
         ]
     }
 
@@ -306,7 +324,7 @@ mod tests {
         }
 
         #[test]
-        fn any_text_parses_or_is_refused_without_panicking(id in "(more|page|up|down|[a-z]{0,5})(:[0-9+-]{0,22}){0,3}") {
+        fn any_text_parses_or_is_refused_without_panicking(id in "(more|page|up|down|insights|[a-z]{0,5})(:[0-9+-]{0,22}){0,3}") {
             if let Ok(button) = id.parse::<ButtonId>() {
                 prop_assert_eq!(button.to_string().parse::<ButtonId>(), Ok(button));
             }
