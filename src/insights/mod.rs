@@ -238,7 +238,11 @@ impl QuestionRecord {
                     score: hit.score,
                 })
                 .collect(),
-            suggestion: answer.suggestion.clone(),
+            // The respelled question is the question's text too.
+            suggestion: answer
+                .suggestion
+                .clone()
+                .filter(|_| settings.store_question_text),
             latency_us: u64::try_from(asked.latency.as_micros()).unwrap_or(u64::MAX),
         }
     }
@@ -419,6 +423,32 @@ mod tests {
             terms_key("who built kibo")
         );
         assert_eq!(terms_key(""), "");
+    }
+
+    #[test]
+    fn question_text_is_kept_only_when_allowed() {
+        let answer = Answer {
+            question: "Who built the Kibo module?".into(),
+            answered: true,
+            passages: Vec::new(),
+            best_sentence: None,
+            suggestion: Some("Who built the Kibo module?".into()),
+            unnamed_subject: None,
+        };
+        let asked = || Asked {
+            command: "ask",
+            asker: Some("hash".into()),
+            ..Asked::default()
+        };
+        let kept = QuestionRecord::new(7, &answer, asked(), &InsightsConfig::default());
+        assert_eq!(kept.question.as_deref(), Some("Who built the Kibo module?"));
+        let settings = InsightsConfig {
+            store_question_text: false,
+            ..InsightsConfig::default()
+        };
+        let dropped = QuestionRecord::new(7, &answer, asked(), &settings);
+        assert_eq!((dropped.question, dropped.suggestion), (None, None));
+        assert_eq!(dropped.terms_key, "kibo", "the grouping key stays");
     }
 
     #[test]

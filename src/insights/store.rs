@@ -107,6 +107,22 @@ impl Store {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
         }
+        // A new database is readable by its owner only: it holds what people asked.
+        // SQLite gives its -wal and -shm files the same permissions.
+        if !path.exists() {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            match options.open(path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(open_error(sqlx::Error::Io(e))),
+            }
+        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -447,7 +463,7 @@ impl Store {
     ) -> Result<Report, InsightsError> {
         let from = first_answer_id_at(since_ms);
         let run = async {
-            // Each count reads one range of the (answered, id, terms_key) index.
+            // Each count reads one range of the (answered, id) index.
             let count = |answered: bool| {
                 sqlx::query_scalar::<_, i64>(
                     "SELECT COUNT(*) FROM questions WHERE answered = ? AND id >= ?",
@@ -466,7 +482,8 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
             let groups = sqlx::query(
-                "SELECT terms_key, COUNT(*) AS n, MAX(id) AS latest FROM questions
+                "SELECT terms_key, COUNT(*) AS n, MAX(id) AS latest
+                 FROM questions INDEXED BY questions_unanswered_terms
                  WHERE answered = 0 AND id >= ?
                  GROUP BY terms_key ORDER BY n DESC, latest DESC LIMIT 10",
             )

@@ -69,6 +69,26 @@ async fn migrations_run_on_an_empty_file_and_again_on_the_result() {
     assert!(dir.path().join("insights.sqlite-wal").exists());
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("insights.sqlite");
+    let store = Store::open(&path).await.unwrap();
+    store
+        .insert_questions(&[record("Who built Kibo?", true, None)])
+        .await
+        .unwrap();
+    for name in ["insights.sqlite", "insights.sqlite-wal"] {
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}");
+    }
+}
+
 #[tokio::test]
 async fn hostile_text_round_trips_exactly() {
     let dir = tempfile::tempdir().unwrap();
@@ -235,4 +255,62 @@ async fn recorded_questions_are_written_in_batches_and_reported() {
     assert!(store.question(kibo[0]).await.unwrap().is_none());
     assert_eq!(store.report(7, &documents).await.unwrap().questions, 2);
     assert_eq!(store.forget("v1").await.unwrap(), 1);
+}
+
+/// Regression guard for the crash case: processes killed (SIGKILL) at random
+/// moments while recording leave a database that opens, passes SQLite's integrity
+/// check, and holds every committed question whole (all its passages, or none of it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_killed_while_recording_leave_every_committed_row_whole() {
+    let fixture = crate::support::Fixture::new();
+    fixture.build();
+    let binary = env!("CARGO_BIN_EXE_spacecollab");
+    let spawn = || {
+        std::process::Command::new(binary)
+            .current_dir(fixture.dir.path())
+            .args(["ask", "Who built the Kibo module?", "--record", "--corpus"])
+            .arg(&fixture.corpus)
+            .arg("--index")
+            .arg(&fixture.index)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the binary starts")
+    };
+    // One complete run first, so the database and its schema exist.
+    assert!(spawn().wait().unwrap().success());
+    let mut children: Vec<_> = (0..50).map(|_| spawn()).collect();
+    let mut finished = 1;
+    for (i, child) in children.iter_mut().enumerate() {
+        tokio::time::sleep(Duration::from_millis(if i % 2 == 0 { 2 } else { 9 })).await;
+        if let Some(status) = child.try_wait().unwrap() {
+            finished += usize::from(status.success());
+        } else {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+    let path = insights::database_path(&fixture.index);
+    let store = Store::open(&path).await.expect("the database opens");
+    let url = format!("sqlite://{}", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    let hits: Vec<i64> = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM question_hits WHERE question_id = q.id) FROM questions q",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(
+        hits.len() >= finished,
+        "{} rows, {finished} finished",
+        hits.len()
+    );
+    assert!(hits.iter().all(|&n| n == hits[0] && n > 0), "{hits:?}");
+    pool.close().await;
+    store.close().await;
 }

@@ -6,14 +6,13 @@ use std::time::Instant;
 
 use super::definition::private_option;
 use super::{session, Definition, OptionDefinition, OptionType, SlashCommand, MAX_QUESTION_CHARS};
+use crate::answer::Answer;
 use crate::discord::bot::Bot;
 use crate::discord::error::{self, UserError};
 use crate::discord::interaction::{CommandData, Interaction};
 use crate::discord::render;
-use crate::discord::response::{Responder, Response};
+use crate::discord::response::{Message, Responder, Response};
 use crate::discord::sessions::Session;
-use crate::answer::Answer;
-use crate::discord::response::Message;
 use crate::insights::{self, Counts};
 
 #[derive(Debug)]
