@@ -49,6 +49,17 @@ pub async fn serve(
         // the proxy (or Discord's answers through it) then does the limiting.
         http = http.proxy(base).ratelimiter_disabled(true);
     }
+    // Opened first: a database this version cannot use stops the start with a
+    // sentence naming it, before anything runs, rather than losing every record later.
+    let (insights, writer) = if config.insights.enabled {
+        let path = insights::database_path(&config.index_path);
+        let (insights, writer) = Insights::start(&path, config.insights)
+            .await
+            .context("cannot start recording insights")?;
+        (Some(insights), Some(writer))
+    } else {
+        (None, None)
+    };
     let reindexer = Arc::new(Reindexer::new(
         &config.corpus_path,
         &config.index_path,
@@ -66,17 +77,6 @@ pub async fn serve(
             stopped,
         ));
     }
-    // Opened before connecting: a database this version cannot use stops the start
-    // with a sentence naming it, rather than losing every record later.
-    let (insights, writer) = if config.insights.enabled {
-        let path = insights::database_path(&config.index_path);
-        let (insights, writer) = Insights::start(&path, config.insights)
-            .await
-            .context("cannot start recording insights")?;
-        (Some(insights), Some(writer))
-    } else {
-        (None, None)
-    };
     let gateway = Gateway {
         guild_ids: config.discord.guild_ids.clone(),
         bot: Bot::new(config, engine, reindexer).with_insights(insights),
