@@ -3,7 +3,9 @@
 //! callback sent and acknowledged) and end to end by the fake Discord (INTERACTION_CREATE
 //! written to the gateway socket to callback received), which adds the gateway, the
 //! HTTP round trip and the fake's own work on the same two cores.
-//! Run with `cargo bench --bench discord`. Traffic stays on 127.0.0.1.
+//! Run with `cargo bench --bench discord`. Traffic stays on 127.0.0.1. Questions are
+//! recorded for insights as in a default bot; `SPACECOLLAB_BENCH_INSIGHTS=off` turns
+//! recording off, to compare.
 
 #[path = "../tests/it/support/mod.rs"]
 pub mod support;
@@ -75,7 +77,11 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let bot = support::bot::start(&support::bundled_corpus(), |_| {}).await;
+        let recording = std::env::var("SPACECOLLAB_BENCH_INSIGHTS").as_deref() != Ok("off");
+        let bot = support::bot::start(&support::bundled_corpus(), |c| {
+            c.insights.enabled = recording;
+        })
+        .await;
         let (fake, engine, report) = (&bot.fake, &bot.engine, &bot.report);
         // The engine's own share of each interaction, for comparison.
         let mut asks: Vec<Duration> = (0..500)
@@ -128,7 +134,8 @@ fn main() {
         in_bot.sort();
 
         println!(
-            "bot latency, {IN_FLIGHT} interactions in flight (fake Discord on 127.0.0.1)"
+            "bot latency, {IN_FLIGHT} interactions in flight (fake Discord on 127.0.0.1), insights recording {}",
+            if recording { "on" } else { "off" }
         );
         println!(
             "corpus: {} documents, {} passages; {} interactions, {:.0} interactions/s",

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::answer::AnswerSettings;
+use crate::insights::InsightsConfig;
 
 /// A config file that cannot be used, with the file and line or key at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -36,6 +37,8 @@ struct RawConfig {
     limits: RawLimits,
     #[serde(default)]
     metrics: RawMetrics,
+    #[serde(default)]
+    insights: RawInsights,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +103,15 @@ struct RawAdmin {
     role_ids: Vec<Spanned<u64>>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInsights {
+    enabled: Option<bool>,
+    retention_days: Option<Spanned<u32>>,
+    store_question_text: Option<bool>,
+    record_command_line: Option<bool>,
+}
+
 /// A value that parsed but is not allowed: its key, where it is in the file (bytes),
 /// and why it is refused.
 #[derive(Debug)]
@@ -139,6 +151,7 @@ pub struct Config {
     /// `[metrics] listen`: where to serve Prometheus metrics; `None` (the default) for
     /// no endpoint.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    pub insights: InsightsConfig,
 }
 
 /// The `[limits]` section: how many questions a user may ask, and how many answers are
@@ -331,6 +344,31 @@ impl Config {
             })?),
             None => None,
         };
+        let insights_defaults = InsightsConfig::default();
+        if let Some(days) = &raw.insights.retention_days {
+            if !(1..=3_650).contains(days.get_ref()) {
+                return Err(Invalid::new(
+                    "retention_days",
+                    days,
+                    "must be between 1 and 3650",
+                ));
+            }
+        }
+        let insights = InsightsConfig {
+            enabled: raw.insights.enabled.unwrap_or(insights_defaults.enabled),
+            retention_days: raw
+                .insights
+                .retention_days
+                .map_or(insights_defaults.retention_days, Spanned::into_inner),
+            store_question_text: raw
+                .insights
+                .store_question_text
+                .unwrap_or(insights_defaults.store_question_text),
+            record_command_line: raw
+                .insights
+                .record_command_line
+                .unwrap_or(insights_defaults.record_command_line),
+        };
         let ids = |ids: Vec<Spanned<u64>>| ids.into_iter().map(Spanned::into_inner).collect();
         Ok(Config {
             corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
@@ -371,6 +409,7 @@ impl Config {
                 answers_at_once: answers_at_once.unwrap_or(256),
             },
             metrics_listen,
+            insights,
         })
     }
 }
@@ -397,6 +436,22 @@ mod tests {
                 per_user_seconds: 30,
                 answers_at_once: 256
             }
+        );
+        assert_eq!(config.insights, InsightsConfig::default());
+    }
+
+    #[test]
+    fn insights_keys_are_read_and_checked() {
+        let text =
+            "[insights]\nenabled = false\nretention_days = 30\nstore_question_text = false\n";
+        let config = Config::parse(text, Path::new(""), "c.toml").unwrap();
+        assert!(!config.insights.enabled && !config.insights.store_question_text);
+        assert_eq!(config.insights.retention_days, 30);
+        let error =
+            Config::parse("[insights]\nretention_days = 0\n", Path::new(""), "c.toml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "c.toml:2: `retention_days` must be between 1 and 3650"
         );
     }
 

@@ -10,6 +10,7 @@ pub mod corpus;
 pub mod discord;
 pub mod eval;
 pub mod index;
+pub mod insights;
 pub mod lexicon;
 pub mod metrics;
 pub mod query;

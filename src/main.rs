@@ -4,16 +4,18 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use spacecollab::answer::Engine;
+use spacecollab::answer::{Answer, Engine};
 use spacecollab::config::{Config, ConfigError};
 use spacecollab::discord::redact::{redact, RedactingWriter};
 use spacecollab::discord::Token;
 use spacecollab::index::{CrashPoint, IndexError};
+use spacecollab::insights::{self, Asked, QuestionRecord, Store};
 use spacecollab::reindex::{self, Reindexer, Stage};
 use spacecollab::{corpus, terminal};
 
@@ -63,6 +65,10 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+        /// Record the question for `spacecollab insights` (as the bot does), also when
+        /// `[insights] record_command_line` is off.
+        #[arg(long)]
+        record: bool,
         #[command(flatten)]
         paths: Paths,
     },
@@ -91,6 +97,21 @@ enum Command {
         /// Reindex a few seconds after corpus files stop changing.
         #[arg(long)]
         watch: bool,
+    },
+    /// What people asked, what went unanswered and what they voted down, from the
+    /// insights database next to the index.
+    Insights {
+        /// The last N days.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// Print one JSON object instead of text.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV (one table: kind, count, subject, text) for a spreadsheet.
+        #[arg(long)]
+        csv: bool,
+        #[command(flatten)]
+        paths: Paths,
     },
     /// Check that a curated corpus is complete and well-formed.
     CheckCorpus {
@@ -196,11 +217,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             question,
             limit,
             json,
+            record,
             paths,
         } => {
             apply(&paths, &mut config);
             let engine = open_or_build(&config)?;
+            let started = Instant::now();
             let answer = engine.ask(&question, limit.map(usize::from));
+            let latency = started.elapsed();
             if json {
                 writeln!(io::stdout(), "{}", serde_json::to_string_pretty(&answer)?)?;
             } else {
@@ -210,6 +234,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "{}",
                     terminal::render_answer(&answer, &terms, terminal::stdout_has_color())
                 )?;
+            }
+            // After the answer is out: recording never delays it.
+            if record || config.insights.record_command_line {
+                record_question(&config, &answer, latency);
             }
         }
         Command::Search {
@@ -257,6 +285,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.shutdown_timeout(std::time::Duration::from_secs(1));
             served?;
         }
+        Command::Insights {
+            days,
+            json,
+            csv,
+            paths,
+        } => {
+            apply(&paths, &mut config);
+            let report = insights_report(&config, days)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else if csv {
+                print!("{}", report.to_csv());
+            } else {
+                print!("{report}");
+            }
+        }
         Command::Eval(args) => return eval(args, &config),
         Command::CheckCorpus { corpus } => {
             let root = corpus.unwrap_or(config.corpus_path);
@@ -281,6 +325,64 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records a question asked on the command line in the insights database; a failure is
+/// a warning on stderr, never a failed answer.
+fn record_question(config: &Config, answer: &Answer, latency: Duration) {
+    if !config.insights.enabled {
+        eprintln!("warning: the question was not recorded: insights are turned off (`enabled = false` under [insights])");
+        return;
+    }
+    let path = insights::database_path(&config.index_path);
+    let asked = Asked {
+        command: "cli",
+        latency,
+        ..Asked::default()
+    };
+    let record = QuestionRecord::new(insights::new_answer_id(), answer, asked, &config.insights);
+    let written = current_thread_runtime().and_then(|runtime| {
+        runtime.block_on(async {
+            let store = Store::open(&path).await?;
+            store.insert_questions(&[record]).await?;
+            store.close().await;
+            Ok(())
+        })
+    });
+    if let Err(error) = written {
+        eprintln!("warning: the question was not recorded: {error:#}");
+    }
+}
+
+/// The insights of the last `days` days; with no database yet, an empty report (no
+/// database is made for it).
+fn insights_report(config: &Config, days: u32) -> anyhow::Result<insights::Report> {
+    let engine = open_or_build(config)?;
+    let snapshot = engine.snapshot();
+    let documents = snapshot.documents();
+    let path = insights::database_path(&config.index_path);
+    if !path.exists() {
+        eprintln!("No question recorded yet: there is no {}.", path.display());
+        return Ok(insights::Report {
+            days,
+            never_shown: documents.iter().map(|d| d.title.clone()).collect(),
+            ..insights::Report::default()
+        });
+    }
+    current_thread_runtime()?.block_on(async {
+        let store = Store::open(&path).await?;
+        store.delete_expired(config.insights.retention_days).await?;
+        let report = store.report(days, documents).await?;
+        store.close().await;
+        Ok(report)
+    })
+}
+
+fn current_thread_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// Opens the index, building it from the corpus first (with a progress bar and a

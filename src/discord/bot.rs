@@ -18,8 +18,9 @@ use super::limits::{self, Limits};
 use super::render;
 use super::response::{Responder, Response};
 use super::sessions::Sessions;
-use crate::answer::Engine;
+use crate::answer::{Answer, Engine};
 use crate::config::Config;
+use crate::insights::{Asked, Insights, QuestionRecord};
 use crate::reindex::Reindexer;
 
 /// What users who write while the bot shuts down read.
@@ -38,6 +39,8 @@ pub struct Bot {
     in_flight: InFlight,
     /// The per-user cooldown and the bound on answers at once.
     limits: Limits,
+    /// Where questions and votes are recorded; `None` when `[insights] enabled = false`.
+    pub(super) insights: Option<Insights>,
 }
 
 impl Bot {
@@ -49,6 +52,7 @@ impl Bot {
             reindexer,
             in_flight: InFlight::default(),
             limits: Limits::new(&config.limits),
+            insights: None,
             config,
         }
     }
@@ -58,6 +62,39 @@ impl Bot {
     /// `grace`. Returns how many were still running when it stopped waiting.
     pub async fn drain(&self, grace: Duration) -> usize {
         self.in_flight.drain(grace).await
+    }
+
+    /// The bot, recording questions and votes in `insights` (none when `None`).
+    pub fn with_insights(mut self, insights: Option<Insights>) -> Bot {
+        self.insights = insights;
+        self
+    }
+
+    /// Queues the record of an answer given in Discord, without waiting (see
+    /// [`crate::insights::Recorder`]); nothing when insights are off.
+    pub(super) fn record(
+        &self,
+        answer_id: i64,
+        answer: &Answer,
+        interaction: &Interaction,
+        latency: Duration,
+    ) {
+        let Some(insights) = &self.insights else {
+            return;
+        };
+        let asked = Asked {
+            command: "ask",
+            guild_id: interaction.guild_id,
+            channel_id: interaction.channel_id,
+            asker: Some(insights.hasher.hash(interaction.user.id)),
+            latency,
+        };
+        insights.recorder.record(QuestionRecord::new(
+            answer_id,
+            answer,
+            asked,
+            &insights.settings,
+        ));
     }
 
     /// Handles one interaction to the end, sending every response through `reply`.
@@ -128,6 +165,7 @@ impl Bot {
                 Ok(())
             }
             Ok(Action::Button(button)) => button.press(self, interaction, &reply).await,
+            Ok(Action::Note(submit)) => submit.send(self, interaction, &reply).await,
             Err(refusal) => Err(refusal.into()),
         };
         let Err(error) = ran else {

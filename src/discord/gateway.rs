@@ -22,8 +22,8 @@ use super::bot::Bot;
 use super::commands::Command;
 use super::error::SendError;
 use super::interaction::{
-    CommandData, CommandOption, ComponentData, Data, Interaction, Member, ModalField,
-    ModalSubmitData, OptionValue, Permissions, User,
+    CommandData, CommandOption, ComponentData, Data, Interaction, Member, ModalData, ModalField,
+    OptionValue, Permissions, User,
 };
 use super::response::{Responder, Response};
 use super::rest::Rest;
@@ -31,6 +31,7 @@ use super::retry::RetryPolicy;
 use super::Token;
 use crate::answer::Engine;
 use crate::config::Config;
+use crate::insights::{self, Insights};
 use crate::reindex::Reindexer;
 use crate::watch;
 
@@ -55,6 +56,17 @@ pub async fn serve(
         // not limit; every limited call goes through `Rest`, whose limiter stays on.
         http = http.proxy(base).ratelimiter_disabled(true);
     }
+    // Opened first: a database this version cannot use stops the start with a
+    // sentence naming it, before anything runs, rather than losing every record later.
+    let (insights, writer) = if config.insights.enabled {
+        let path = insights::database_path(&config.index_path);
+        let (insights, writer) = Insights::start(&path, config.insights)
+            .await
+            .context("cannot start recording insights")?;
+        (Some(insights), Some(writer))
+    } else {
+        (None, None)
+    };
     let rest = Arc::new(
         Rest::new(
             token.secret(),
@@ -91,7 +103,7 @@ pub async fn serve(
     }
     let grace = Duration::from_millis(config.discord.shutdown_grace_ms);
     let guild_ids = config.discord.guild_ids.clone();
-    let bot = Arc::new(Bot::new(config, engine, reindexer));
+    let bot = Arc::new(Bot::new(config, engine, reindexer).with_insights(insights));
     let gateway = Gateway {
         guild_ids,
         bot: Arc::clone(&bot),
@@ -132,6 +144,12 @@ pub async fn serve(
         .await
         .context("the Discord gateway connection failed");
     let _ = stop_watchers.send(true);
+    if let Some(writer) = writer {
+        // The questions still queued are written before the bot exits.
+        if !writer.finish(Duration::from_secs(5)).await {
+            tracing::warn!("insights still queued at shutdown were not all written");
+        }
+    }
     result
 }
 
@@ -259,13 +277,14 @@ impl Responder for GatewayReply<'_> {
 /// Our view of a serenity interaction, with the application id and token to answer it; `None` for
 /// kinds the bot does not handle (pings).
 fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, u64, &str)> {
-    let (id, application, token, user, guild_id, member, data) = match interaction {
+    let (id, application, token, user, guild_id, channel_id, member, data) = match interaction {
         SerenityInteraction::Command(command) => (
             command.id,
             command.application_id,
             &command.token,
             &command.user,
             command.guild_id,
+            command.channel_id,
             command.member.as_deref(),
             Data::Command(command_data(&command.data)),
         ),
@@ -275,6 +294,7 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, u64, &str)> 
             &command.token,
             &command.user,
             command.guild_id,
+            command.channel_id,
             command.member.as_deref(),
             Data::Autocomplete(command_data(&command.data)),
         ),
@@ -284,6 +304,7 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, u64, &str)> 
             &component.token,
             &component.user,
             component.guild_id,
+            component.channel_id,
             component.member.as_ref(),
             Data::Component(ComponentData {
                 custom_id: component.data.custom_id.clone(),
@@ -295,6 +316,7 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, u64, &str)> 
             &modal.token,
             &modal.user,
             modal.guild_id,
+            modal.channel_id,
             modal.member.as_ref(),
             Data::ModalSubmit(modal_data(&modal.data)),
         ),
@@ -304,30 +326,11 @@ fn parse(interaction: &SerenityInteraction) -> Option<(Interaction, u64, &str)> 
         id: id.get(),
         user: user_of(user),
         guild_id: guild_id.map(GuildId::get),
+        channel_id: Some(channel_id.get()),
         member: member.map(member_of),
         data,
     };
     Some((parsed, application.get(), token.as_str()))
-}
-
-/// A submitted form's id and the values of its text boxes, out of their rows.
-fn modal_data(data: &ModalInteractionData) -> ModalSubmitData {
-    let fields = data
-        .components
-        .iter()
-        .flat_map(|row| &row.components)
-        .filter_map(|component| match component {
-            ActionRowComponent::InputText(input) => Some(ModalField {
-                custom_id: input.custom_id.clone(),
-                value: input.value.clone().unwrap_or_default(),
-            }),
-            _ => None,
-        })
-        .collect();
-    ModalSubmitData {
-        custom_id: data.custom_id.clone(),
-        fields,
-    }
 }
 
 fn user_of(user: &SerenityUser) -> User {
@@ -341,6 +344,26 @@ fn member_of(member: &SerenityMember) -> Member {
     Member {
         permissions: member.permissions.map(|p| Permissions(p.bits())),
         roles: member.roles.iter().map(|r| r.get()).collect(),
+    }
+}
+
+/// A submitted form: its id and the value of each text box.
+fn modal_data(data: &ModalInteractionData) -> ModalData {
+    let fields = data
+        .components
+        .iter()
+        .flat_map(|row| &row.components)
+        .filter_map(|component| match component {
+            ActionRowComponent::InputText(input) => Some(ModalField {
+                custom_id: input.custom_id.clone(),
+                value: input.value.clone().unwrap_or_default(),
+            }),
+            _ => None,
+        })
+        .collect();
+    ModalData {
+        custom_id: data.custom_id.clone(),
+        fields,
     }
 }
 

@@ -20,6 +20,9 @@ pub struct Interaction {
     pub user: User,
     /// The server it came from; `None` in a direct message.
     pub guild_id: Option<u64>,
+    /// The channel it came from, for insights; `None` when the transport does not say.
+    #[serde(default)]
+    pub channel_id: Option<u64>,
     /// The sender as a member of that server; `None` in a direct message.
     pub member: Option<Member>,
     pub data: Data,
@@ -65,8 +68,8 @@ pub enum Data {
     Autocomplete(CommandData),
     /// Pressed a button of one of our messages (type 3).
     Component(ComponentData),
-    /// Sent the form of a modal (type 5).
-    ModalSubmit(ModalSubmitData),
+    /// Sent a form (modal) of ours (type 5).
+    ModalSubmit(ModalData),
 }
 
 /// A slash command's name and options, as in Discord's `data` object.
@@ -104,13 +107,12 @@ pub struct ComponentData {
     pub custom_id: String,
 }
 
-/// A submitted form: which one, and what was typed in each text box.
+/// A submitted form, as in Discord's `data` object: the form's id and the value of each
+/// text box, whichever layout (action rows or labels) the form had.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModalSubmitData {
-    /// The id we gave the form (see [`super::response::Modal`]).
+pub struct ModalData {
+    /// The id we gave the form (see [`super::commands::Action::parse`]).
     pub custom_id: String,
-    /// Each text box's id and value, taken out of Discord's rows by the transport.
-    #[serde(default)]
     pub fields: Vec<ModalField>,
 }
 
@@ -129,6 +131,17 @@ impl CommandData {
             .find(|o| o.name == name)
             .and_then(|o| match &o.value {
                 OptionValue::String(s) => Some(s.as_str()),
+                _ => None,
+            })
+    }
+
+    /// The integer value of option `name`, if given.
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        self.options
+            .iter()
+            .find(|o| o.name == name)
+            .and_then(|o| match o.value {
+                OptionValue::Integer(i) => Some(i),
                 _ => None,
             })
     }
@@ -188,6 +201,7 @@ mod tests {
                 name: "someone".into(),
             },
             guild_id: guild,
+            channel_id: None,
             member,
             data: Data::Component(ComponentData {
                 custom_id: String::new(),

@@ -7,6 +7,7 @@ use super::response::{Button, Choice, Embed, Field, Message};
 use crate::answer::{Answer, Hit, Snippet};
 use crate::corpus::split::collapse_whitespace;
 use crate::index::DocumentInfo;
+use crate::insights::{self, Counts, Report as InsightsReport, Vote};
 use crate::reindex::{Report, Stage};
 use crate::text::strip_format_chars;
 
@@ -233,13 +234,50 @@ pub fn ask_message(answer: &Answer, searched: &[String], session: u64, ephemeral
     Message {
         content,
         embeds,
-        buttons: vec![Button {
-            id: ButtonId::MoreResults { session },
-            label: "More results".to_string(),
-            disabled: false,
-        }],
+        buttons: vec![more_results_button(session)],
         ephemeral,
     }
+}
+
+fn more_results_button(session: u64) -> Button {
+    Button {
+        id: ButtonId::MoreResults { session },
+        label: "More results".to_string(),
+        disabled: false,
+    }
+}
+
+/// The buttons under an answer that takes feedback: "More results", then 👍 and 👎
+/// with their counts.
+pub fn answer_buttons(session: u64, answer: u64, counts: Counts) -> Vec<Button> {
+    let label = |emoji: &str, count: u64| {
+        if count == 0 {
+            emoji.to_string()
+        } else {
+            format!("{emoji} {count}")
+        }
+    };
+    vec![
+        more_results_button(session),
+        Button {
+            id: ButtonId::Vote {
+                answer,
+                session,
+                vote: Vote::Up,
+            },
+            label: label("👍", counts.up),
+            disabled: false,
+        },
+        Button {
+            id: ButtonId::Vote {
+                answer,
+                session,
+                vote: Vote::Down,
+            },
+            label: label("👎", counts.down),
+            disabled: false,
+        },
+    ]
 }
 
 /// What the bot says when a question names its subject only with a pronoun.
@@ -572,6 +610,134 @@ pub fn document_choices(documents: &[DocumentInfo], typed: &str) -> Vec<Choice> 
         .collect()
 }
 
+/// Most characters of report lines on one `/insights` page: well inside a description
+/// (4,096) and the 6,000 of a message with its title and footer.
+const INSIGHTS_PAGE_CHARS: usize = 3_500;
+/// Longest line of the report; a longer note or question is cut.
+const INSIGHTS_LINE_CHARS: usize = 600;
+
+/// The report's lines, section by section, escaped: questions, notes and terms are user
+/// text; titles and sections come from the corpus.
+fn insights_lines(report: &InsightsReport) -> Vec<String> {
+    let corpus = |text: &str| escape_markdown(&neutralize_mentions(&collapse_whitespace(text)));
+    let not_kept = "(text not kept)";
+    let mut lines = vec!["**Most asked unanswered questions**".to_string()];
+    if report.unanswered.is_empty() {
+        lines.push("None.".to_string());
+    }
+    for (i, group) in report.unanswered.iter().enumerate() {
+        lines.push(format!(
+            "{}. {}× “{}” · {}",
+            i + 1,
+            group.count,
+            escape_user_text(group.example.as_deref().unwrap_or(not_kept)),
+            escape_user_text(&group.terms)
+        ));
+    }
+    lines.push("**Most down-voted answers**".to_string());
+    if report.disliked.is_empty() {
+        lines.push("None.".to_string());
+    }
+    for (i, answer) in report.disliked.iter().enumerate() {
+        lines.push(format!(
+            "{}. 👎 {} · 👍 {} · “{}” → {}",
+            i + 1,
+            answer.down,
+            answer.up,
+            escape_user_text(answer.question.as_deref().unwrap_or(not_kept)),
+            corpus(&insights::passage(answer))
+        ));
+        for note in &answer.notes {
+            lines.push(format!("  › {}", escape_user_text(note)));
+        }
+    }
+    lines.push(format!(
+        "**Documents never shown ({})**",
+        report.never_shown.len()
+    ));
+    if report.never_shown.is_empty() {
+        lines.push("None.".to_string());
+    }
+    for title in &report.never_shown {
+        lines.push(format!("• {}", corpus(title)));
+    }
+    lines
+        .into_iter()
+        .map(|line| truncate(&line, INSIGHTS_LINE_CHARS))
+        .collect()
+}
+
+/// The report's lines in pages of at most [`INSIGHTS_PAGE_CHARS`].
+fn insights_pages(report: &InsightsReport) -> Vec<String> {
+    let mut pages = vec![String::new()];
+    for line in insights_lines(report) {
+        let current = pages.last_mut().expect("one page at least");
+        if !current.is_empty() && chars(current) + 1 + chars(&line) > INSIGHTS_PAGE_CHARS {
+            pages.push(line);
+        } else {
+            if !current.is_empty() {
+                current.push('\n');
+            }
+            current.push_str(&line);
+        }
+    }
+    pages
+}
+
+/// One page of `/insights` (the last when `page` is past it): the figures above, the
+/// page's lines in an embed, and ◀ ▶ when there are several pages. Private.
+pub fn insights_page(report: &InsightsReport, page: usize) -> Message {
+    let pages = insights_pages(report);
+    let page = page.min(pages.len() - 1);
+    let content = format!(
+        "**Insights, last {} day(s):** {} question(s), {:.0}% answered · 👍 {} · 👎 {}",
+        report.days,
+        report.questions,
+        report.answered_percent(),
+        report.up_votes,
+        report.down_votes
+    );
+    let mut buttons = Vec::new();
+    if pages.len() > 1 {
+        let days = report.days;
+        buttons = vec![
+            Button {
+                id: ButtonId::InsightsPage {
+                    days,
+                    page: page.saturating_sub(1),
+                },
+                label: "◀".to_string(),
+                disabled: page == 0,
+            },
+            Button {
+                id: ButtonId::InsightsPage {
+                    days,
+                    page: page + 1,
+                },
+                label: "▶".to_string(),
+                disabled: page + 1 == pages.len(),
+            },
+        ];
+    }
+    let mut embeds = vec![Embed {
+        title: format!("Page {} of {}", page + 1, pages.len()),
+        description: truncate(&pages[page], limits::EMBED_DESCRIPTION),
+        url: None,
+        footer:
+            "Who asked is never shown or kept. Improve the corpus where questions go unanswered."
+                .to_string(),
+        fields: Vec::new(),
+        colour: ACCENT,
+    }];
+    fit_embeds(&mut embeds);
+    Message {
+        content: truncate(&content, limits::CONTENT),
+        embeds,
+        buttons,
+        ephemeral: true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -807,5 +973,82 @@ mod tests {
         assert!(choices
             .iter()
             .all(|c| c.name.chars().count() <= 100 && c.value.len() <= 100));
+    }
+
+    #[test]
+    fn insights_pages_stay_within_limits_escape_user_text_and_turn() {
+        use crate::insights::{DislikedAnswer, Report, UnansweredGroup};
+        let note = "@everyone **look** ".repeat(20);
+        let report = Report {
+            days: 7,
+            questions: 1_000,
+            answered: 640,
+            up_votes: 3,
+            down_votes: 9,
+            unanswered: (0..10)
+                .map(|i| UnansweredGroup {
+                    terms: format!("term{i}"),
+                    count: 100 - i,
+                    example: Some(format!("<@{i}> why {}", "x".repeat(280))),
+                })
+                .collect(),
+            disliked: (0..5)
+                .map(|i| DislikedAnswer {
+                    answer_id: i,
+                    question: Some("Who built Kibo?".into()),
+                    document: Some("Kibo".into()),
+                    section: "What Kibo is".into(),
+                    up: 0,
+                    down: 5,
+                    notes: vec![note.clone(); 5],
+                })
+                .collect(),
+            never_shown: (0..200).map(|i| format!("Document {i}")).collect(),
+        };
+        let first = insights_page(&report, 0);
+        assert!(first.ephemeral);
+        assert!(
+            first.content.contains("1000 question(s), 64% answered"),
+            "{}",
+            first.content
+        );
+        let pages: usize = first.embeds[0]
+            .title
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(pages > 2, "{pages}");
+        let mut seen = String::new();
+        for page in 0..pages {
+            let message = insights_page(&report, page);
+            let embed = &message.embeds[0];
+            assert!(embed.text_length() <= limits::EMBED_TOTAL);
+            assert!(chars(&embed.description) <= limits::EMBED_DESCRIPTION);
+            assert!(!embed.description.contains("@everyone"));
+            assert!(!embed.description.contains("<@0>"));
+            assert!(!embed.description.contains("**look**"));
+            assert_eq!(message.buttons.len(), 2);
+            assert_eq!(message.buttons[0].disabled, page == 0);
+            assert_eq!(message.buttons[1].disabled, page + 1 == pages);
+            assert_eq!(
+                message.buttons[1].id,
+                ButtonId::InsightsPage {
+                    days: 7,
+                    page: page + 1
+                }
+            );
+            seen.push_str(&embed.description);
+        }
+        // Every document is on some page, and a page past the end shows the last.
+        assert!(seen.contains("Document 0\n") && seen.ends_with("Document 199"));
+        assert_eq!(
+            insights_page(&report, 99),
+            insights_page(&report, pages - 1)
+        );
+        let empty = insights_page(&Report::default(), 0);
+        assert!(empty.buttons.is_empty());
+        assert!(empty.embeds[0].description.contains("None."));
     }
 }

@@ -88,6 +88,9 @@ pub enum Response {
     Defer { ephemeral: bool },
     /// Replaces the message whose button was pressed (type 7).
     Update(Message),
+    /// Replaces only the buttons of the message whose button was pressed (type 7
+    /// without content or embeds, which Discord then leaves as they are).
+    UpdateButtons(Vec<Button>),
     /// Suggestions for the option being typed (type 8).
     Autocomplete(Vec<Choice>),
     /// A pop-up form (type 9).
@@ -122,6 +125,9 @@ impl Serialize for Response {
                 callback(serializer, 5, &CallbackMessage::Defer(*ephemeral))
             }
             Response::Update(message) => callback(serializer, 7, &CallbackMessage::Full(message)),
+            Response::UpdateButtons(buttons) => {
+                callback(serializer, 7, &CallbackMessage::Buttons(buttons))
+            }
             Response::Autocomplete(choices) => callback(serializer, 8, &AutocompleteData(choices)),
             Response::Modal(modal) => callback(serializer, 9, modal),
             Response::Edit(message) => EditBody(message).serialize(serializer),
@@ -153,10 +159,12 @@ impl Serialize for NoMentions {
     }
 }
 
-/// The `data` of a message callback: a whole message, or a deferral's flags alone.
+/// The `data` of a message callback: a whole message, a deferral's flags alone, or the
+/// buttons alone.
 enum CallbackMessage<'a> {
     Full(&'a Message),
     Defer(bool),
+    Buttons(&'a [Button]),
 }
 
 fn flags(ephemeral: bool) -> u64 {
@@ -183,6 +191,12 @@ impl Serialize for CallbackMessage<'_> {
             CallbackMessage::Defer(ephemeral) => {
                 map.serialize_entry("allowed_mentions", &NoMentions)?;
                 map.serialize_entry("flags", &flags(*ephemeral))?;
+            }
+            CallbackMessage::Buttons(buttons) => {
+                // Nothing else: content, embeds and attachments stay as they are.
+                map.serialize_entry("allowed_mentions", &NoMentions)?;
+                map.serialize_entry("components", &Rows(buttons))?;
+                return map.end();
             }
         }
         map.serialize_entry("attachments", &[(); 0])?;
@@ -293,38 +307,40 @@ impl Serialize for AutocompleteData<'_> {
 }
 
 impl Serialize for Modal {
-    /// Each text box inside a label component (type 18), as Discord's current modals take them.
+    /// Each text box, with its label, in an action row of its own (type 1). Discord also
+    /// takes label components (type 18), but then sends the answers back in labels,
+    /// which serenity 0.12 cannot read: the whole submit would be lost.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
         struct Input<'a> {
             #[serde(rename = "type")]
             kind: u8,
             custom_id: &'a str,
+            label: &'a str,
             style: u8,
             required: bool,
             #[serde(skip_serializing_if = "Option::is_none")]
             max_length: Option<u16>,
         }
         #[derive(Serialize)]
-        struct Label<'a> {
+        struct Row<'a> {
             #[serde(rename = "type")]
             kind: u8,
-            label: &'a str,
-            component: Input<'a>,
+            components: [Input<'a>; 1],
         }
-        let components: Vec<Label> = self
+        let components: Vec<Row> = self
             .inputs
             .iter()
-            .map(|input| Label {
-                kind: 18,
-                label: &input.label,
-                component: Input {
+            .map(|input| Row {
+                kind: 1,
+                components: [Input {
                     kind: 4,
                     custom_id: &input.custom_id,
+                    label: &input.label,
                     style: if input.paragraph { 2 } else { 1 },
                     required: input.required,
                     max_length: input.max_length,
-                },
+                }],
             })
             .collect();
         let mut map = serializer.serialize_struct("Modal", 3)?;
@@ -387,6 +403,16 @@ mod tests {
             defer,
             json!({"type": 5, "data": {"allowed_mentions": {"parse": [], "users": [], "roles": []}, "flags": 0, "attachments": []}})
         );
+        let buttons = serde_json::to_value(Response::UpdateButtons(message().buttons)).unwrap();
+        assert_eq!(
+            buttons,
+            json!({"type": 7, "data": {
+                "allowed_mentions": {"parse": [], "users": [], "roles": []},
+                "components": [{"type": 1, "components": [
+                    {"type": 2, "style": 2, "custom_id": "more:7", "label": "More results", "disabled": false}
+                ]}]
+            }})
+        );
         let update = serde_json::to_value(Response::Update(Message::default())).unwrap();
         assert_eq!(update["type"], 7);
         assert_eq!(update["data"]["components"], json!([]));
@@ -420,7 +446,7 @@ mod tests {
     }
 
     #[test]
-    fn modals_hold_labelled_text_inputs() {
+    fn modals_hold_labelled_text_inputs_in_rows() {
         let modal = Response::Modal(Modal {
             custom_id: "feedback:7".into(),
             title: "Feedback".into(),
@@ -435,8 +461,9 @@ mod tests {
         assert_eq!(
             serde_json::to_value(modal).unwrap(),
             json!({"type": 9, "data": {"custom_id": "feedback:7", "title": "Feedback", "components": [
-                {"type": 18, "label": "What was wrong?", "component":
-                    {"type": 4, "custom_id": "comment", "style": 2, "required": false, "max_length": 1000}}
+                {"type": 1, "components": [
+                    {"type": 4, "custom_id": "comment", "label": "What was wrong?", "style": 2,
+                     "required": false, "max_length": 1000}]}
             ]}})
         );
     }

@@ -563,3 +563,72 @@ fn chat_answers_each_question_from_stdin() {
     // No prompt when stdin is not a terminal.
     assert!(!stdout.contains("> "), "{stdout}");
 }
+
+#[test]
+fn insights_report_what_was_recorded_as_text_json_and_csv() {
+    let fixture = Fixture::new();
+    for question in [
+        "How do I bake bread?",
+        "how to bake bread",
+        "Who built the Kibo module?",
+    ] {
+        run(&fixture, &["ask", question, "--record"])
+            .assert()
+            .success();
+    }
+    // Without --record (and with the default config) nothing is recorded.
+    run(&fixture, &["ask", "How do I bake bread?"])
+        .assert()
+        .success();
+
+    let output = run(&fixture, &["insights", "--json"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let report: serde_json::Value = json_of(&output);
+    assert_eq!(report["days"], 7);
+    assert_eq!(report["questions"], 3);
+    assert_eq!(report["answered"], 1);
+    assert_eq!(report["unanswered"][0]["terms"], "bake bread");
+    assert_eq!(report["unanswered"][0]["count"], 2);
+    assert_eq!(report["unanswered"][0]["example"], "how to bake bread");
+    let never_shown = report["never_shown"].as_array().unwrap();
+    assert!(!never_shown.is_empty() && never_shown.len() < GOOD_DOCUMENTS);
+
+    let csv = run(&fixture, &["insights", "--csv", "--days", "30"])
+        .output()
+        .unwrap();
+    let csv = stdout_of(&csv);
+    assert!(
+        csv.starts_with("kind,count,subject,text\ndays,30,,\nquestions,3,,\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("unanswered,2,bake bread,how to bake bread\n"),
+        "{csv}"
+    );
+
+    let text = run(&fixture, &["insights"]).output().unwrap();
+    let text = stdout_of(&text);
+    assert!(
+        text.starts_with("Last 7 day(s): 3 question(s), 33.3% answered"),
+        "{text}"
+    );
+
+    let both = run(&fixture, &["insights", "--json", "--csv"])
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2));
+}
+
+#[test]
+fn insights_without_a_database_report_nothing_and_make_none() {
+    let fixture = Fixture::new();
+    let output = run(&fixture, &["insights", "--json"]).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let report: serde_json::Value = json_of(&output);
+    assert_eq!(report["questions"], 0);
+    assert_eq!(
+        report["never_shown"].as_array().unwrap().len(),
+        GOOD_DOCUMENTS
+    );
+    assert!(!fixture.dir.path().join("insights.sqlite").exists());
+}

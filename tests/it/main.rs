@@ -7,6 +7,7 @@ mod discord;
 mod engine;
 mod eval;
 mod formats;
+mod insights;
 mod queries;
 mod reindex;
 // `pub`, so that helpers only some areas (or only the benches) use are not dead code.

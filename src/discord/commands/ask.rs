@@ -2,15 +2,19 @@
 //! "More results" button under them. Answers in time or defers, never past Discord's
 //! 3-second deadline.
 
+use std::time::Instant;
+
 use super::definition::private_option;
 use super::{session, Definition, OptionDefinition, OptionType, SlashCommand, MAX_QUESTION_CHARS};
+use crate::answer::Answer;
 use crate::discord::bot::Bot;
 use crate::discord::error::{self, UserError};
 use crate::discord::interaction::{CommandData, Interaction};
 use crate::discord::render;
-use crate::discord::response::{Responder, Response};
+use crate::discord::response::{Message, Responder, Response};
 use crate::discord::sessions::Session;
 use crate::text::strip_format_chars;
+use crate::insights::{self, Counts};
 
 #[derive(Debug)]
 pub struct Ask {
@@ -59,15 +63,18 @@ impl SlashCommand for Ask {
     ) -> anyhow::Result<()> {
         let ephemeral = self.private.unwrap_or(bot.config.discord.ask_private);
         let asked = self.question.clone();
+        let answer_id = insights::new_answer_id();
         let mut work = bot.on_engine(move |engine| {
+            let started = Instant::now();
             let answer = engine.ask(&asked, None);
+            let latency = started.elapsed();
             // What was searched is only shown when nothing was found.
             let searched: Vec<String> = if answer.answered {
                 Vec::new()
             } else {
                 engine.snapshot().terms(&asked).terms
             };
-            (answer, searched)
+            (answer, searched, latency)
         });
         let session = bot.sessions.insert(Session {
             query: self.question,
@@ -80,22 +87,51 @@ impl SlashCommand for Ask {
         } else {
             tokio::time::timeout(bot.defer_after, &mut work).await.ok()
         };
+        // The record is queued after the reply is sent, and never waits for the database.
         if let Some(done) = in_time {
-            let (answer, searched) = done?;
-            let message = render::ask_message(&answer, &searched, session, ephemeral);
+            let (answer, searched, latency) = done?;
+            let message = bot.answer_message(&answer, &searched, session, answer_id, ephemeral);
             reply.send(Response::Message(message)).await?;
+            bot.record(answer_id, &answer, interaction, latency);
             return Ok(());
         }
         reply.send(Response::Defer { ephemeral }).await?;
-        let message = match work.await {
-            Ok((answer, searched)) => render::ask_message(&answer, &searched, session, ephemeral),
-            Err(failed) => render::notice(&error::apology(error::log_internal(
-                &failed.into(),
-                "answering a deferred question",
-            ))),
+        let (message, answered) = match work.await {
+            Ok((answer, searched, latency)) => (
+                bot.answer_message(&answer, &searched, session, answer_id, ephemeral),
+                Some((answer, latency)),
+            ),
+            Err(failed) => (
+                render::notice(&error::apology(error::log_internal(
+                    &failed.into(),
+                    "answering a deferred question",
+                ))),
+                None,
+            ),
         };
         reply.send(Response::Edit(message)).await?;
+        if let Some((answer, latency)) = answered {
+            bot.record(answer_id, &answer, interaction, latency);
+        }
         Ok(())
+    }
+}
+
+impl Bot {
+    /// The `/ask` reply, with 👍 and 👎 under a shown answer when feedback is recorded.
+    fn answer_message(
+        &self,
+        answer: &Answer,
+        searched: &[String],
+        session: u64,
+        answer_id: i64,
+        ephemeral: bool,
+    ) -> Message {
+        let mut message = render::ask_message(answer, searched, session, ephemeral);
+        if self.insights.is_some() && !message.buttons.is_empty() {
+            message.buttons = render::answer_buttons(session, answer_id as u64, Counts::default());
+        }
+        message
     }
 }
 

@@ -36,6 +36,10 @@ pub struct OptionDefinition {
     pub min_length: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_length: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_value: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_value: Option<i64>,
     #[serde(skip_serializing_if = "is_false")]
     pub autocomplete: bool,
 }
@@ -44,6 +48,7 @@ pub struct OptionDefinition {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OptionType {
     String,
+    Integer,
     Boolean,
 }
 
@@ -51,6 +56,7 @@ impl Serialize for OptionType {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_u8(match self {
             OptionType::String => 3,
+            OptionType::Integer => 4,
             OptionType::Boolean => 5,
         })
     }
@@ -114,6 +120,8 @@ impl OptionDefinition {
             required: false,
             min_length: None,
             max_length: None,
+            min_value: None,
+            max_value: None,
             autocomplete: false,
         }
     }
@@ -127,6 +135,13 @@ impl OptionDefinition {
     pub fn length(mut self, min: u16, max: u16) -> OptionDefinition {
         self.min_length = Some(min);
         self.max_length = Some(max);
+        self
+    }
+
+    /// Discord refuses a number below `min` or above `max`.
+    pub fn range(mut self, min: i64, max: i64) -> OptionDefinition {
+        self.min_value = Some(min);
+        self.max_value = Some(max);
         self
     }
 

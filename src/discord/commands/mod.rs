@@ -5,6 +5,7 @@
 //! into an [`Action`]. Never touches a transport: handling gets a [`Responder`].
 
 mod definition;
+mod feedback;
 
 use std::fmt;
 use std::future::Future;
@@ -17,6 +18,8 @@ use super::error::UserError;
 use super::interaction::{CommandData, Data, Interaction};
 use super::response::{Choice, Responder};
 use super::sessions::Session;
+use crate::insights::Vote;
+pub use feedback::{NoteForm, NoteSubmit};
 
 /// Longest question or query a command accepts, in characters.
 pub const MAX_QUESTION_CHARS: u16 = 300;
@@ -114,6 +117,8 @@ commands! {
     Source(source::Source),
     Help(help::Help),
     Reindex(reindex::Reindex),
+    Insights(insights::InsightsCommand),
+    ForgetMe(forget_me::ForgetMe),
 }
 
 impl Command {
@@ -134,6 +139,8 @@ pub enum Action {
         typed: String,
     },
     Button(ButtonId),
+    /// The "What was wrong?" form sent after a 👎.
+    Note(NoteSubmit),
 }
 
 impl Action {
@@ -159,16 +166,10 @@ impl Action {
                         expired()
                     })
             }
-            // No form is ours yet: a form (the coming feedback form) parses its
-            // `custom_id` here into an action of its own. Until then, and for any form
-            // that is not ours, the sender is told that nothing was kept.
-            Data::ModalSubmit(form) => {
-                tracing::warn!(custom_id = %form.custom_id, "unknown form submitted");
-                Err(UserError::new(
-                    "Thank you, but I cannot take this form (it may be from an older version \
-                     of me), so nothing was saved.",
-                ))
-            }
+            Data::ModalSubmit(modal) => NoteSubmit::parse(modal).map(Action::Note).map_err(|_| {
+                tracing::warn!(custom_id = %modal.custom_id, "unknown form");
+                UserError::new("This form is not one of mine (or no longer is).")
+            }),
         }
     }
 }
@@ -193,6 +194,15 @@ pub enum ButtonId {
     MoreResults { session: u64 },
     /// ◀ or ▶ under a `/search` page: the search and the page to show.
     Page { session: u64, page: usize },
+    /// 👍 or 👎 under an `/ask` answer: the answer (its id holds its time), and the
+    /// answer's "More results" search, to show that button again.
+    Vote {
+        answer: u64,
+        session: u64,
+        vote: Vote,
+    },
+    /// ◀ or ▶ under `/insights`: the window and the page to show (read afresh).
+    InsightsPage { days: u32, page: usize },
 }
 
 impl ButtonId {
@@ -213,6 +223,14 @@ impl ButtonId {
             ButtonId::Page { session, page } => {
                 search::turn_page(bot, interaction, session, page, reply).await
             }
+            ButtonId::Vote {
+                answer,
+                session,
+                vote,
+            } => feedback::vote(bot, interaction, answer, session, vote, reply).await,
+            ButtonId::InsightsPage { days, page } => {
+                insights::turn_page(bot, interaction, days, page, reply).await
+            }
         }
     }
 }
@@ -222,6 +240,17 @@ impl fmt::Display for ButtonId {
         match self {
             ButtonId::MoreResults { session } => write!(f, "more:{session}"),
             ButtonId::Page { session, page } => write!(f, "page:{session}:{page}"),
+            ButtonId::Vote {
+                answer,
+                session,
+                vote: Vote::Up,
+            } => write!(f, "up:{answer}:{session}"),
+            ButtonId::Vote {
+                answer,
+                session,
+                vote: Vote::Down,
+            } => write!(f, "down:{answer}:{session}"),
+            ButtonId::InsightsPage { days, page } => write!(f, "insights:{days}:{page}"),
         }
     }
 }
@@ -248,6 +277,19 @@ impl FromStr for ButtonId {
                     .and_then(|p| usize::try_from(p).ok())
                     .ok_or(UnknownButton)?,
             },
+            Some("insights") => ButtonId::InsightsPage {
+                days: number()
+                    .and_then(|d| u32::try_from(d).ok())
+                    .ok_or(UnknownButton)?,
+                page: number()
+                    .and_then(|p| usize::try_from(p).ok())
+                    .ok_or(UnknownButton)?,
+            },
+            Some(kind @ ("up" | "down")) => ButtonId::Vote {
+                answer: number().ok_or(UnknownButton)?,
+                session: number().ok_or(UnknownButton)?,
+                vote: if kind == "up" { Vote::Up } else { Vote::Down },
+            },
             _ => return Err(UnknownButton),
         };
         match parts.next() {
@@ -269,6 +311,15 @@ mod tests {
             any::<u64>().prop_map(|session| ButtonId::MoreResults { session }),
             (any::<u64>(), any::<usize>())
                 .prop_map(|(session, page)| ButtonId::Page { session, page }),
+            (any::<u64>(), any::<u64>(), any::<bool>()).prop_map(|(answer, session, up)| {
+                ButtonId::Vote {
+                    answer,
+                    session,
+                    vote: if up { Vote::Up } else { Vote::Down },
+                }
+            }),
+            (any::<u32>(), any::<usize>())
+                .prop_map(|(days, page)| ButtonId::InsightsPage { days, page }),
         ]
     }
 
@@ -281,7 +332,7 @@ mod tests {
         }
 
         #[test]
-        fn any_text_parses_or_is_refused_without_panicking(id in "(more|page|[a-z]{0,5})(:[0-9+-]{0,22}){0,3}") {
+        fn any_text_parses_or_is_refused_without_panicking(id in "(more|page|up|down|insights|[a-z]{0,5})(:[0-9+-]{0,22}){0,3}") {
             if let Ok(button) = id.parse::<ButtonId>() {
                 prop_assert_eq!(button.to_string().parse::<ButtonId>(), Ok(button));
             }

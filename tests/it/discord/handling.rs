@@ -55,6 +55,7 @@ fn admin_command(name: &str, options: Vec<CommandOption>) -> Interaction {
             name: "ada".into(),
         },
         guild_id: Some(2),
+        channel_id: None,
         member: Some(Member {
             permissions: Some(Permissions::MANAGE_GUILD),
             roles: Vec::new(),

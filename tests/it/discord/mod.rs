@@ -1,7 +1,9 @@
 //! End-to-end tests of the Discord bot: the real serenity client, started through
 //! `spacecollab::discord::serve`, against the fake Discord in `support/fake_discord.rs`.
 
+mod feedback;
 mod handling;
+mod insights;
 mod payloads;
 mod reliability;
 
@@ -52,7 +54,18 @@ async fn commands_are_registered_globally_at_start() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, vec!["ask", "search", "source", "help", "reindex"]);
+    assert_eq!(
+        names,
+        vec![
+            "ask",
+            "search",
+            "source",
+            "help",
+            "reindex",
+            "insights",
+            "forget-me"
+        ]
+    );
     let ask = &put.body[0];
     assert_eq!(ask["options"][0]["name"], "question");
     assert_eq!(ask["options"][0]["required"], true);
@@ -61,6 +74,9 @@ async fn commands_are_registered_globally_at_start() {
     assert_eq!(put.body[2]["options"][0]["autocomplete"], true);
     // Manage Server is 1 << 5.
     assert_eq!(put.body[4]["default_member_permissions"], "32");
+    assert_eq!(put.body[5]["default_member_permissions"], "32");
+    assert_eq!(put.body[5]["options"][0]["type"], 4);
+    assert_eq!(put.body[5]["options"][0]["min_value"], 1);
     bot.stop().await.unwrap();
 }
 
@@ -87,7 +103,7 @@ async fn commands_are_registered_in_configured_guilds() {
             .as_array()
             .unwrap()
             .len(),
-        5
+        7
     );
     assert!(!bot.fake.requests().iter().any(|r| r
         .path

@@ -29,6 +29,8 @@ pub struct RunningBot {
     pub engine: Arc<Engine>,
     /// How the index was built.
     pub report: Report,
+    /// Where the index is (the insights database is beside it).
+    pub index_path: std::path::PathBuf,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     _index: TempDir,
@@ -50,6 +52,7 @@ pub async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> RunningBo
     // it back on.
     config.limits.per_user = 0;
     adjust(&mut config);
+    let index_path = config.index_path.clone();
     let report = reindex::rebuild(&config.corpus_path, &config.index_path, 1, |_| {})
         .expect("the corpus indexes");
     let engine = Arc::new(Engine::open(&config.index_path, config.answer).expect("open the index"));
@@ -66,6 +69,7 @@ pub async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> RunningBo
         fake,
         engine,
         report,
+        index_path,
         stop: Some(stop),
         task,
         _index: index,
@@ -73,6 +77,11 @@ pub async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> RunningBo
 }
 
 impl RunningBot {
+    /// The bot's insights database (next to its index folder).
+    pub fn insights_path(&self) -> std::path::PathBuf {
+        spacecollab::insights::database_path(&self.index_path)
+    }
+
     /// Stops the bot and returns how `serve` ended.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {

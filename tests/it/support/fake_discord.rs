@@ -583,22 +583,6 @@ pub fn button(id: u64, custom_id: &str, sender: &Sender) -> Value {
     value
 }
 
-/// A MODAL_SUBMIT interaction: the form `custom_id` sent with `values` (text box id,
-/// value), each text box in a row of its own.
-pub fn modal_submit(id: u64, custom_id: &str, values: &[(&str, &str)], sender: &Sender) -> Value {
-    let mut value = base_interaction(id, 5, sender);
-    let rows: Vec<Value> = values
-        .iter()
-        .map(|(input, typed)| {
-            json!({ "type": 1, "components": [
-                { "type": 4, "custom_id": input, "value": typed }
-            ]})
-        })
-        .collect();
-    value["data"] = json!({ "custom_id": custom_id, "components": rows });
-    value
-}
-
 /// A string option.
 pub fn string_option(name: &str, value: &str) -> Value {
     json!({ "name": name, "type": 3, "value": value })
@@ -607,4 +591,19 @@ pub fn string_option(name: &str, value: &str) -> Value {
 /// A boolean option.
 pub fn bool_option(name: &str, value: bool) -> Value {
     json!({ "name": name, "type": 5, "value": value })
+}
+
+/// A MODAL_SUBMIT interaction: the form `custom_id` sent from a message's button, with
+/// each text box's `(custom_id, value)` in an action row, as Discord sends legacy forms.
+pub fn modal_submit(id: u64, custom_id: &str, fields: &[(&str, &str)], sender: &Sender) -> Value {
+    let mut value = base_interaction(id, 5, sender);
+    let rows: Vec<Value> = fields
+        .iter()
+        .map(|(input, text)| {
+            json!({ "type": 1, "components": [ { "type": 4, "custom_id": input, "value": text } ] })
+        })
+        .collect();
+    value["data"] = json!({ "custom_id": custom_id, "components": rows });
+    value["message"] = message_json(&json!({}));
+    value
 }
