@@ -37,17 +37,11 @@ impl SendError {
     /// appears in the URLs that HTTP client errors quote) and any other interaction or
     /// webhook token (see [`redact::redact`]) from its text.
     pub fn new(error: &dyn std::error::Error, secret: &str) -> SendError {
-        let mut text = error.to_string();
-        let mut source = error.source();
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
+        let mut text = redact::error_chain(error);
         if !secret.is_empty() {
             text = text.replace(secret, redact::REDACTED);
         }
-        SendError(redact::redact(&text).into_owned())
+        SendError(text)
     }
 }
 

@@ -14,6 +14,19 @@ use regex::Regex;
 /// What replaces a token.
 pub const REDACTED: &str = "<token>";
 
+/// An error's whole chain ("outer: cause: cause"), with tokens redacted: HTTP client
+/// errors quote the URL they failed on, and Discord's URLs carry interaction tokens.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    redact(&text).into_owned()
+}
+
 /// `text` with the token of every interaction or webhook URL, and every `token` field
 /// of JSON or of a Rust `Debug` dump, replaced by [`REDACTED`].
 pub fn redact(text: &str) -> Cow<'_, str> {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use reqwest::Method;
 
-use super::redact::redact;
+use super::redact::{self, redact};
 use super::retry::{Decision, Failure, RetryPolicy};
 
 /// A call that did not succeed, with its route (token redacted), the attempts made and
@@ -140,10 +140,10 @@ impl Rest {
                                 format!("{status} {}", redact(&message)),
                             )
                         }
-                        Err(error) => (Failure::Connection, error_text(&error)),
+                        Err(error) => (Failure::Connection, redact::error_chain(&error)),
                     }
                 }
-                Err(error) => (Failure::Connection, error_text(&error)),
+                Err(error) => (Failure::Connection, redact::error_chain(&error)),
             };
             match policy.decide(attempt, began.elapsed(), failure, jitter()) {
                 Decision::RetryAfter(wait) => {
@@ -270,18 +270,6 @@ fn retry_after(headers: &HeaderMap, body: &[u8]) -> Option<Duration> {
 
 fn header_f64(headers: &HeaderMap, name: &str) -> Option<f64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
-}
-
-/// A transport error's whole chain, tokens redacted (reqwest quotes the URL).
-fn error_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    redact(&text).into_owned()
 }
 
 /// A number from 0 to 1 that differs from call to call, for the backoff's jitter.
