@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{ask, serve_command};
-use crate::support::bot::{start, ASKER, READY_TIMEOUT};
+use crate::support::bot::{start, start_on, ASKER, READY_TIMEOUT};
 use crate::support::fake_discord::{
-    button, modal_submit, next_id, FakeDiscord, Fault, Request, Route, Sender, APPLICATION_ID,
+    button, modal_submit, next_id, FakeDiscord, Fault, GatewayFault, Handshake, Request, Route,
+    Sender, APPLICATION_ID,
 };
 use crate::support::{bundled_corpus, Fixture};
 
@@ -626,5 +627,126 @@ async fn a_callback_retry_refused_as_already_acknowledged_counts_as_delivered() 
         "{}",
         answer.body
     );
+    bot.stop().await.unwrap();
+}
+
+// The gateway misbehaving as Discord does. What serenity 0.12.5 does after each (read in
+// `gateway/shard.rs` and `gateway/bridge/shard_runner.rs`, and seen here): op 7, a close
+// with 4000 and a connection dropped without a close frame are all followed by a RESUME
+// (op 6) on a new connection, at once, as long as the shard has a session; op 9 with
+// d=false and a zombied connection (a heartbeat left unacknowledged) are followed by a
+// restart of the shard, which IDENTIFYs (op 2) afresh, no sooner than 5 s after the
+// previous shard started (`WAIT_BETWEEN_BOOTS_IN_SECONDS` in `shard_queuer.rs`).
+
+/// How long a reconnection may take: serenity's 5 s between shard starts, and slack.
+const RECONNECT_TIMEOUT: Duration = Duration::from_secs(12);
+/// The heartbeat interval the fake's HELLO asks for, so that a zombie shows in seconds.
+const HEARTBEAT: Duration = Duration::from_millis(300);
+
+/// A bot on the bundled corpus whose gateway asks for a heartbeat every [`HEARTBEAT`],
+/// checked to answer an /ask.
+async fn gateway_bot() -> crate::support::bot::RunningBot {
+    let fake = FakeDiscord::start().await;
+    fake.set_heartbeat_interval(HEARTBEAT);
+    let bot = start_on(fake, &bundled_corpus(), |_| {}).await;
+    answers_an_ask(&bot).await;
+    bot
+}
+
+/// Sends an /ask and checks that it gets an answer (or a deferral) within 10 s.
+async fn answers_an_ask(bot: &crate::support::bot::RunningBot) {
+    let body = tokio::time::timeout(
+        Duration::from_secs(10),
+        bot.interact(ask("What is Kibo?", None, &Sender::member(ASKER))),
+    )
+    .await
+    .expect("the /ask is answered within 10 s");
+    assert!(matches!(body["type"].as_u64(), Some(4 | 5)), "{body}");
+}
+
+/// Makes the open connection misbehave, waits for the next handshake (the second in
+/// all), and checks that an /ask is answered on the new connection.
+async fn reconnects_after(fault: GatewayFault) -> Vec<Handshake> {
+    let bot = gateway_bot().await;
+    assert!(bot.fake.misbehave(fault), "no connection to misbehave on");
+    let handshakes = bot.fake.handshakes(2, RECONNECT_TIMEOUT).await;
+    assert_eq!(
+        handshakes.len(),
+        2,
+        "the bot did not reconnect after {fault:?}"
+    );
+    answers_an_ask(&bot).await;
+    bot.stop().await.unwrap();
+    handshakes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_op_7_reconnect_the_bot_resumes_and_answers() {
+    let handshakes = reconnects_after(GatewayFault::Reconnect).await;
+    assert_eq!(handshakes[0].op, 2, "{handshakes:?}");
+    // serenity turns op 7 into `ReconnectType::Resume`: a RESUME with the last sequence.
+    assert_eq!(handshakes[1].op, 6, "{handshakes:?}");
+    assert!(handshakes[1].seq.is_some_and(|s| s > 0), "{handshakes:?}");
+    assert!(handshakes[1].at - handshakes[0].at < RECONNECT_TIMEOUT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_close_with_4000_the_bot_resumes_and_answers() {
+    let handshakes = reconnects_after(GatewayFault::Close(4000)).await;
+    // 4000 is an unknown, unclean close to serenity, which resumes when it has a session.
+    assert_eq!(handshakes[1].op, 6, "{handshakes:?}");
+    assert!(handshakes[1].seq.is_some_and(|s| s > 0), "{handshakes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_connection_dropped_without_a_close_frame_the_bot_resumes_and_answers() {
+    let handshakes = reconnects_after(GatewayFault::Drop).await;
+    // The websocket error is an auto-reconnect to serenity, a resume with a session.
+    assert_eq!(handshakes[1].op, 6, "{handshakes:?}");
+    assert!(handshakes[1].seq.is_some_and(|s| s > 0), "{handshakes:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_op_9_twice_in_a_row_the_bot_identifies_afresh_and_answers() {
+    let bot = gateway_bot().await;
+    // The op 9 now, and another in answer to the IDENTIFY that follows it.
+    bot.fake.invalidate_next_handshakes(1);
+    assert!(bot.fake.misbehave(GatewayFault::InvalidSession));
+    let handshakes = bot.fake.handshakes(3, 2 * RECONNECT_TIMEOUT).await;
+    let ops: Vec<u64> = handshakes.iter().map(|h| h.op).collect();
+    let invalidated: Vec<bool> = handshakes.iter().map(|h| h.invalidated).collect();
+    // d=false is `ReconnectType::Reidentify` to serenity: it restarts the shard, which
+    // IDENTIFYs on a new connection, never RESUMEs.
+    assert_eq!(ops, [2, 2, 2], "{handshakes:?}");
+    assert_eq!(invalidated, [false, true, false], "{handshakes:?}");
+    // serenity starts a shard no sooner than 5 s after the previous one started, which
+    // is the only wait after an op 9 (Discord asks for 1–5 s).
+    let gap = handshakes[2].at - handshakes[1].at;
+    assert!(gap >= Duration::from_secs(4), "re-identified after {gap:?}");
+    answers_an_ask(&bot).await;
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_heartbeats_go_unacknowledged_the_bot_reconnects_and_answers() {
+    let bot = gateway_bot().await;
+    let before = bot.fake.heartbeats();
+    let stopped = Instant::now();
+    assert!(bot.fake.misbehave(GatewayFault::StopAcks));
+    let handshakes = bot.fake.handshakes(2, RECONNECT_TIMEOUT).await;
+    assert_eq!(handshakes.len(), 2, "the bot kept the zombied connection");
+    // It noticed by a heartbeat sent and not acknowledged, one interval or more later.
+    assert!(
+        bot.fake.heartbeats() > before,
+        "no heartbeat after the acks stopped"
+    );
+    assert!(handshakes[1].at - stopped >= HEARTBEAT);
+    // serenity restarts the shard when a heartbeat goes unacknowledged and IDENTIFYs
+    // afresh rather than resuming (issue 14, item 3); the zombie ends (seen here without
+    // a close frame: the runner has returned when the manager asks it to close with 4000).
+    assert_eq!(handshakes[1].op, 2, "{handshakes:?}");
+    let ended = bot.fake.close_codes(1, Duration::from_secs(2)).await;
+    assert_eq!(ended.len(), 1, "{ended:?}");
+    answers_an_ask(&bot).await;
     bot.stop().await.unwrap();
 }

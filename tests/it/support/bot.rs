@@ -39,7 +39,15 @@ pub struct RunningBot {
 /// Builds an index of `corpus` (one thread), starts the bot on it with the default
 /// config as changed by `adjust`, and waits until it is connected.
 pub async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> RunningBot {
-    let fake = FakeDiscord::start().await;
+    start_on(FakeDiscord::start().await, corpus, adjust).await
+}
+
+/// [`start`] against a fake Discord the test has already set up.
+pub async fn start_on(
+    fake: FakeDiscord,
+    corpus: &Path,
+    adjust: impl FnOnce(&mut Config),
+) -> RunningBot {
     let index = tempfile::tempdir().expect("create temp dir");
     let mut config = Config {
         corpus_path: corpus.to_path_buf(),

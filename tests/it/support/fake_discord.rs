@@ -18,6 +18,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 /// The application (and bot user) id the fake announces in READY.
@@ -54,6 +55,40 @@ pub enum Fault {
     Answer(u16, Value),
 }
 
+/// A way the gateway misbehaves on the connection open now, as Discord does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayFault {
+    /// Sends op 7 Reconnect.
+    Reconnect,
+    /// Sends op 9 Invalid Session with d=false.
+    InvalidSession,
+    /// Closes the websocket with this close code.
+    Close(u16),
+    /// Ends the TCP connection without a close frame.
+    Drop,
+    /// Stops acknowledging heartbeats (op 11) on this connection: a zombied connection.
+    StopAcks,
+}
+
+/// How a gateway connection began: the first IDENTIFY (op 2) or RESUME (op 6) it got.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// 2 or 6.
+    pub op: u64,
+    pub at: Instant,
+    /// The sequence number a RESUME sent.
+    pub seq: Option<u64>,
+    /// Whether the fake answered it with op 9 rather than READY or RESUMED.
+    pub invalidated: bool,
+}
+
+/// What a test asks the connection open now to send or do.
+#[derive(Debug)]
+enum Command {
+    Send(Value),
+    Misbehave(GatewayFault),
+}
+
 /// The requests a fault is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
@@ -68,9 +103,17 @@ struct Shared {
     /// std mutexes: held for a push or a copy, never across `.await`.
     requests: Mutex<Vec<Request>>,
     recorded: Notify,
-    gateway: Mutex<Option<mpsc::UnboundedSender<Value>>>,
+    gateway: Mutex<Option<mpsc::UnboundedSender<Command>>>,
     identified: Notify,
     identify_count: AtomicU64,
+    /// The handshake (IDENTIFY or RESUME) of each gateway connection, in order.
+    handshakes: Mutex<Vec<Handshake>>,
+    /// The HELLO's heartbeat interval in milliseconds; 0 for Discord's usual 41,250.
+    heartbeat_ms: AtomicU64,
+    /// Heartbeats (op 1) received, acknowledged or not.
+    heartbeats: AtomicU64,
+    /// How many handshakes still to answer with op 9 Invalid Session (d=false).
+    invalid_handshakes: AtomicU64,
     sequence: AtomicU64,
     /// When each interaction id was dispatched, for latency figures.
     dispatched: Mutex<Vec<(u64, Instant)>>,
@@ -78,8 +121,9 @@ struct Shared {
     faults: Mutex<Vec<(Route, Fault)>>,
     /// Requests held by a [`Fault::Slow`] right now.
     delayed: AtomicU64,
-    /// How each gateway connection ended: the close code the bot sent, 1005 for a close
-    /// frame without a code, 1006 for a connection that ended without one.
+    /// How each gateway connection ended: the close code the bot sent (or the fake, when a
+    /// test made it close), 1005 for a close frame without a code, 1006 for a connection
+    /// that ended without one.
     close_codes: Mutex<Vec<u16>>,
     closed: Notify,
 }
@@ -153,8 +197,47 @@ impl FakeDiscord {
             .expect("the bot is connected");
         let s = self.shared.sequence.fetch_add(1, Ordering::SeqCst) + 1;
         sender
-            .send(json!({ "op": 0, "t": "INTERACTION_CREATE", "s": s, "d": interaction }))
+            .send(Command::Send(
+                json!({ "op": 0, "t": "INTERACTION_CREATE", "s": s, "d": interaction }),
+            ))
             .unwrap();
+    }
+
+    /// Makes the gateway connection open now misbehave; false if none is.
+    pub fn misbehave(&self, fault: GatewayFault) -> bool {
+        let sender = self.shared.gateway.lock().unwrap().clone();
+        sender.is_some_and(|s| s.send(Command::Misbehave(fault)).is_ok())
+    }
+
+    /// Answers the next `count` handshakes (IDENTIFY or RESUME) with op 9 (d=false).
+    pub fn invalidate_next_handshakes(&self, count: u64) {
+        self.shared
+            .invalid_handshakes
+            .store(count, Ordering::SeqCst);
+    }
+
+    /// The heartbeat interval the HELLO of later connections announces.
+    pub fn set_heartbeat_interval(&self, interval: Duration) {
+        self.shared
+            .heartbeat_ms
+            .store(interval.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Heartbeats received so far.
+    pub fn heartbeats(&self) -> u64 {
+        self.shared.heartbeats.load(Ordering::SeqCst)
+    }
+
+    /// Waits until `count` connections have sent their handshake, and returns every
+    /// handshake so far (fewer on timeout).
+    pub async fn handshakes(&self, count: usize, timeout: Duration) -> Vec<Handshake> {
+        let enough = || {
+            let handshakes = self.shared.handshakes.lock().unwrap();
+            (handshakes.len() >= count).then(|| handshakes.clone())
+        };
+        wait_until(&self.shared.identified, timeout, enough)
+            .await
+            .unwrap_or_else(|| self.shared.handshakes.lock().unwrap().clone())
     }
 
     /// Every REST request so far.
@@ -422,58 +505,126 @@ async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) 
             let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
                 return;
             };
-            let (mut sink, mut incoming) = socket.split();
-            let hello = json!({ "op": 10, "d": { "heartbeat_interval": 41_250 } });
-            if sink
-                .send(WsMessage::Text(hello.to_string().into()))
-                .await
-                .is_err()
-            {
-                return;
-            }
-            let (events_tx, mut events) = mpsc::unbounded_channel::<Value>();
-            let mut close_code = None;
-            loop {
-                tokio::select! {
-                    frame = incoming.next() => {
-                        let Some(Ok(frame)) = frame else { break };
-                        if let WsMessage::Close(frame) = &frame {
-                            close_code = Some(frame.as_ref().map_or(1005, |f| u16::from(f.code)));
-                            // Reading on sends tungstenite's reply, then ends the stream.
-                            continue;
-                        }
-                        let WsMessage::Text(text) = frame else { continue };
-                        let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
-                        match payload["op"].as_u64() {
-                            Some(1) => {
-                                let ack = json!({ "op": 11 });
-                                if sink.send(WsMessage::Text(ack.to_string().into())).await.is_err() { break }
-                            }
-                            Some(2) => {
-                                shared.identify_count.fetch_add(1, Ordering::SeqCst);
-                                let s = shared.sequence.fetch_add(1, Ordering::SeqCst) + 1;
-                                let ready = json!({ "op": 0, "t": "READY", "s": s, "d": ready_json(&url) });
-                                if sink.send(WsMessage::Text(ready.to_string().into())).await.is_err() { break }
-                                *shared.gateway.lock().unwrap() = Some(events_tx.clone());
-                                shared.identified.notify_waiters();
-                            }
-                            _ => {}
-                        }
-                    }
-                    event = events.recv() => {
-                        let Some(event) = event else { break };
-                        if sink.send(WsMessage::Text(event.to_string().into())).await.is_err() { break }
-                    }
-                }
-            }
-            shared
-                .close_codes
-                .lock()
-                .unwrap()
-                .push(close_code.unwrap_or(1006));
+            let close_code = serve_connection(socket, &shared, &url).await;
+            shared.close_codes.lock().unwrap().push(close_code);
             shared.closed.notify_waiters();
         });
     }
+}
+
+/// Serves one gateway connection; returns how it ended (see `Shared::close_codes`).
+async fn serve_connection(
+    socket: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    shared: &Shared,
+    url: &str,
+) -> u16 {
+    let (mut sink, mut incoming) = socket.split();
+    let interval = match shared.heartbeat_ms.load(Ordering::SeqCst) {
+        0 => 41_250,
+        ms => ms,
+    };
+    let send = |value: Value| WsMessage::Text(value.to_string().into());
+    if sink
+        .send(send(
+            json!({ "op": 10, "d": { "heartbeat_interval": interval } }),
+        ))
+        .await
+        .is_err()
+    {
+        return 1006;
+    }
+    let (events_tx, mut events) = mpsc::unbounded_channel::<Command>();
+    let mut close_code = None;
+    let mut acking = true;
+    let mut shook_hands = false;
+    loop {
+        tokio::select! {
+            frame = incoming.next() => {
+                let Some(Ok(frame)) = frame else { break };
+                if let WsMessage::Close(frame) = &frame {
+                    close_code = Some(frame.as_ref().map_or(1005, |f| u16::from(f.code)));
+                    // Reading on sends tungstenite's reply, then ends the stream.
+                    continue;
+                }
+                let WsMessage::Text(text) = frame else { continue };
+                let Ok(payload) = serde_json::from_str::<Value>(&text) else { continue };
+                let op = payload["op"].as_u64();
+                match op {
+                    Some(1) => {
+                        shared.heartbeats.fetch_add(1, Ordering::SeqCst);
+                        if acking && sink.send(send(json!({ "op": 11 }))).await.is_err() { break }
+                    }
+                    Some(op @ (2 | 6)) if !shook_hands => {
+                        shook_hands = true;
+                        if op == 2 {
+                            shared.identify_count.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let invalidated = shared
+                            .invalid_handshakes
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok();
+                        let answer = if invalidated {
+                            json!({ "op": 9, "d": false })
+                        } else {
+                            let s = shared.sequence.fetch_add(1, Ordering::SeqCst) + 1;
+                            if op == 2 {
+                                json!({ "op": 0, "t": "READY", "s": s, "d": ready_json(url) })
+                            } else {
+                                json!({ "op": 0, "t": "RESUMED", "s": s, "d": {} })
+                            }
+                        };
+                        if sink.send(send(answer)).await.is_err() { break }
+                        if !invalidated {
+                            *shared.gateway.lock().unwrap() = Some(events_tx.clone());
+                        }
+                        shared.handshakes.lock().unwrap().push(Handshake {
+                            op,
+                            at: Instant::now(),
+                            seq: payload["d"]["seq"].as_u64(),
+                            invalidated,
+                        });
+                        shared.identified.notify_waiters();
+                    }
+                    _ => {}
+                }
+            }
+            command = events.recv() => {
+                let Some(command) = command else { break };
+                let payload = match command {
+                    Command::Send(event) => event,
+                    Command::Misbehave(GatewayFault::Reconnect) => json!({ "op": 7, "d": null }),
+                    Command::Misbehave(GatewayFault::InvalidSession) => json!({ "op": 9, "d": false }),
+                    Command::Misbehave(GatewayFault::StopAcks) => {
+                        acking = false;
+                        continue;
+                    }
+                    Command::Misbehave(GatewayFault::Close(code)) => {
+                        let frame = CloseFrame { code: code.into(), reason: "fake close".into() };
+                        let _ = sink.send(WsMessage::Close(Some(frame))).await;
+                        close_code = Some(code);
+                        // Waits (briefly) for the bot's answering close frame, then ends.
+                        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                            while let Some(Ok(_)) = incoming.next().await {}
+                        })
+                        .await;
+                        break;
+                    }
+                    Command::Misbehave(GatewayFault::Drop) => {
+                        // Dropping both halves closes the TCP connection without a frame.
+                        close_code = Some(1006);
+                        break;
+                    }
+                };
+                if sink.send(send(payload)).await.is_err() { break }
+            }
+        }
+    }
+    // A test's next dispatch goes to the bot's next connection, not to this one.
+    let mut gateway = shared.gateway.lock().unwrap();
+    if gateway.as_ref().is_some_and(|g| g.same_channel(&events_tx)) {
+        *gateway = None;
+    }
+    close_code.unwrap_or(1006)
 }
 
 fn ready_json(url: &str) -> Value {
