@@ -13,8 +13,8 @@ use crate::discord::interaction::{CommandData, Interaction};
 use crate::discord::render;
 use crate::discord::response::{Message, Responder, Response};
 use crate::discord::sessions::Session;
-use crate::text::strip_format_chars;
 use crate::insights::{self, Counts};
+use crate::text::strip_format_chars;
 
 #[derive(Debug)]
 pub struct Ask {
