@@ -282,7 +282,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ));
             // A reindex still running on a blocking thread is not waited for: its lock and
             // leftovers are cleaned up at the next start.
-            runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+            runtime.shutdown_timeout(Duration::from_secs(1));
             served?;
         }
         Command::Insights {
@@ -294,11 +294,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             apply(&paths, &mut config);
             let report = insights_report(&config, days)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                writeln!(io::stdout(), "{}", serde_json::to_string_pretty(&report)?)?;
             } else if csv {
-                print!("{}", report.to_csv());
+                write!(io::stdout(), "{}", report.to_csv())?;
             } else {
-                print!("{report}");
+                write!(io::stdout(), "{report}")?;
             }
         }
         Command::Eval(args) => return eval(args, &config),

@@ -496,10 +496,9 @@ pub fn build_query(
         }
         // Only words the index has never seen, and that are not everyday English, get
         // typo tolerance ("bread" in a question about baking is not a misspelt
-        // "break"), and their close
-        // spellings are searched as ordinary, lower-weighted terms: BM25 still tells a
-        // rare close spelling from a common one, and no fuzzy match can outrank an
-        // exact one.
+        // "break"), and their close spellings are searched as ordinary, lower-weighted
+        // terms: BM25 still tells a rare close spelling from a common one, and no fuzzy
+        // match can outrank an exact one.
         for close in spellings(text) {
             let close = [close];
             should(in_fields(holding(&close), &close, weights.fuzzy));

@@ -256,10 +256,10 @@ impl Bot {
 /// (never what a user typed, which would make a label per typo).
 fn command_label(data: &Data) -> &'static str {
     match data {
-        Data::Command(command) => Command::definitions()
-            .into_iter()
-            .find(|d| d.name == command.name)
-            .map_or("unknown", |d| d.name),
+        Data::Command(command) => Command::NAMES
+            .iter()
+            .find(|&&name| name == command.name)
+            .map_or("unknown", |&name| name),
         Data::Autocomplete(_) => "autocomplete",
         Data::Component(_) => "button",
         Data::ModalSubmit(_) => "modal",

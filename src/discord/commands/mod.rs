@@ -71,6 +71,10 @@ macro_rules! commands {
         }
 
         impl Command {
+            /// Every command's name, in the order Discord lists them.
+            pub const NAMES: &'static [&'static str] =
+                &[$(<$module::$command as SlashCommand>::NAME,)*];
+
             /// Every command, in the order Discord lists them.
             pub fn definitions() -> Vec<Definition> {
                 vec![$(<$module::$command as SlashCommand>::definition(),)*]
