@@ -39,6 +39,14 @@ struct RawConfig {
     metrics: RawMetrics,
     #[serde(default)]
     insights: RawInsights,
+    #[serde(default)]
+    http: RawHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,6 +100,7 @@ struct RawDiscord {
     defer_after_ms: Option<Spanned<u64>>,
     shutdown_grace_ms: Option<Spanned<u64>>,
     proxy_ratelimits: Option<bool>,
+    public_key: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,6 +161,9 @@ pub struct Config {
     /// no endpoint.
     pub metrics_listen: Option<std::net::SocketAddr>,
     pub insights: InsightsConfig,
+    /// `[http] listen`: where to take Discord's interactions over HTTP instead of the
+    /// gateway; `None` (the default) for the gateway.
+    pub http_listen: Option<std::net::SocketAddr>,
 }
 
 /// The `[limits]` section: how many questions a user may ask, and how many answers are
@@ -190,6 +202,45 @@ pub struct DiscordConfig {
     /// Whether the proxy at `api_base_url` does the rate limiting, so that the bot does
     /// not wait out Discord's buckets itself (it honours a 429 either way).
     pub proxy_ratelimits: bool,
+    /// The application's Ed25519 public key (hex), which signs the interactions the
+    /// HTTP mode receives.
+    pub public_key: Option<String>,
+    /// The gateway shards this process runs (`serve --shards`); all of them when `None`.
+    pub shards: Option<ShardRange>,
+}
+
+/// Gateway shards `first..=last` out of `total`, so that several processes can split
+/// the servers between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShardRange {
+    pub first: u32,
+    pub last: u32,
+    pub total: u32,
+}
+
+impl ShardRange {
+    /// Reads `first-last` (or one shard, `n`) out of `total`.
+    ///
+    /// # Errors
+    /// A sentence naming what is wrong.
+    pub fn parse(range: &str, total: u32) -> Result<ShardRange, String> {
+        let (first, last) = range.split_once('-').unwrap_or((range, range));
+        let number = |text: &str| {
+            text.trim().parse::<u32>().map_err(|_| {
+                format!("--shards must be a shard number or a range such as 0-3, not \"{range}\"")
+            })
+        };
+        let (first, last) = (number(first)?, number(last)?);
+        if first > last {
+            return Err(format!("--shards {range} ends before it starts"));
+        }
+        if total == 0 || last >= total {
+            return Err(format!(
+                "--shards {range} needs --shard-total above {last} (shards are numbered from 0)"
+            ));
+        }
+        Ok(ShardRange { first, last, total })
+    }
 }
 
 /// The `[admin]` section: who may run `/reindex` besides members with Manage Server.
@@ -369,6 +420,26 @@ impl Config {
                 .record_command_line
                 .unwrap_or(insights_defaults.record_command_line),
         };
+        let http_listen = match &raw.http.listen {
+            Some(listen) => Some(listen.get_ref().parse().map_err(|_| {
+                Invalid::new(
+                    "listen",
+                    listen,
+                    "must be an address and port, such as \"0.0.0.0:8080\"",
+                )
+            })?),
+            None => None,
+        };
+        if let Some(key) = &raw.discord.public_key {
+            let text = key.get_ref().trim();
+            if text.len() != 64 || !text.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(Invalid::new(
+                    "public_key",
+                    key,
+                    "must be the 64 hex digits of the application's public key (developer portal, General Information)",
+                ));
+            }
+        }
         let ids = |ids: Vec<Spanned<u64>>| ids.into_iter().map(Spanned::into_inner).collect();
         Ok(Config {
             corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
@@ -398,6 +469,11 @@ impl Config {
                     .shutdown_grace_ms
                     .map_or(5_000, Spanned::into_inner),
                 proxy_ratelimits: raw.discord.proxy_ratelimits.unwrap_or(false),
+                public_key: raw
+                    .discord
+                    .public_key
+                    .map(|key| key.get_ref().trim().to_string()),
+                shards: None,
             },
             admin: AdminConfig {
                 user_ids: ids(raw.admin.user_ids),
@@ -410,6 +486,7 @@ impl Config {
             },
             metrics_listen,
             insights,
+            http_listen,
         })
     }
 }
@@ -438,6 +515,43 @@ mod tests {
             }
         );
         assert_eq!(config.insights, InsightsConfig::default());
+    }
+
+    #[test]
+    fn shard_ranges_are_read_and_checked() {
+        let range = ShardRange::parse("0-3", 8).unwrap();
+        assert_eq!((range.first, range.last, range.total), (0, 3, 8));
+        assert_eq!(ShardRange::parse("5", 8).unwrap().first, 5);
+        assert!(ShardRange::parse("3-1", 8)
+            .unwrap_err()
+            .contains("ends before"));
+        assert!(ShardRange::parse("0-8", 8)
+            .unwrap_err()
+            .contains("--shard-total"));
+        assert!(ShardRange::parse("a-b", 8)
+            .unwrap_err()
+            .contains("--shards"));
+    }
+
+    #[test]
+    fn http_keys_are_read_and_checked() {
+        let key = "ab".repeat(32);
+        let text =
+            format!("[http]\nlisten = \"127.0.0.1:8080\"\n[discord]\npublic_key = \"{key}\"\n");
+        let config = Config::parse(&text, Path::new(""), "c.toml").unwrap();
+        assert_eq!(config.http_listen, Some("127.0.0.1:8080".parse().unwrap()));
+        assert_eq!(config.discord.public_key.as_deref(), Some(key.as_str()));
+        let error = Config::parse("[discord]\npublic_key = \"abc\"\n", Path::new(""), "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("c.toml:2") && error.contains("public_key"),
+            "{error}"
+        );
+        let error = Config::parse("[http]\nlisten = \"everywhere\"\n", Path::new(""), "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("listen"), "{error}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod analyzer;
 pub mod answer;
+pub mod cluster;
 pub mod config;
 pub mod corpus;
 pub mod discord;

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use spacecollab::answer::{Answer, Engine};
-use spacecollab::config::{Config, ConfigError};
+use spacecollab::config::{Config, ConfigError, ShardRange};
 use spacecollab::discord::redact::{redact, RedactingWriter};
 use spacecollab::discord::Token;
 use spacecollab::index::{CrashPoint, IndexError};
@@ -90,14 +90,38 @@ enum Command {
         #[command(flatten)]
         paths: Paths,
     },
-    /// Run the Discord bot (token from the DISCORD_TOKEN environment variable).
+    /// Run the Discord bot (token from the DISCORD_TOKEN environment variable): over
+    /// the gateway, or with --http as Discord's interactions endpoint.
     Serve {
         #[command(flatten)]
         paths: Paths,
         /// Reindex a few seconds after corpus files stop changing.
         #[arg(long)]
         watch: bool,
+        /// Take interactions over HTTP at this address instead of the gateway
+        /// (overrides `[http] listen`).
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
+        /// With --http: do not register the commands at start-up (run `spacecollab
+        /// register` once instead).
+        #[arg(long)]
+        no_register: bool,
+        /// Gateway shards to run, such as 0-3 (with --shard-total), so that several
+        /// processes split the servers.
+        #[arg(
+            long,
+            value_name = "RANGE",
+            requires = "shard_total",
+            conflicts_with = "http"
+        )]
+        shards: Option<String>,
+        /// How many gateway shards there are in all (with --shards).
+        #[arg(long, value_name = "N", requires = "shards")]
+        shard_total: Option<u32>,
     },
+    /// Register the slash commands with Discord (token from DISCORD_TOKEN), for
+    /// deployments whose replicas do not register them at start-up.
+    Register,
     /// What people asked, what went unanswered and what they voted down, from the
     /// insights database next to the index.
     Insights {
@@ -133,7 +157,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The bot logs what it does; command-line use stays quiet unless RUST_LOG says otherwise.
     let default_filter = match cli.command {
-        Command::Serve { .. } => "warn,spacecollab=info",
+        Command::Serve { .. } | Command::Register => "warn,spacecollab=info",
         _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -266,24 +290,72 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             apply(&paths, &mut config);
             chat(&open_or_build(&config)?)?;
         }
-        Command::Serve { paths, watch } => {
+        Command::Serve {
+            paths,
+            watch,
+            http,
+            no_register,
+            shards,
+            shard_total,
+        } => {
             apply(&paths, &mut config);
             config.watch |= watch;
+            if let (Some(range), Some(total)) = (&shards, shard_total) {
+                config.discord.shards = Some(ShardRange::parse(range, total).map_err(UsageError)?);
+            }
+            let listen = http.or(config.http_listen);
+            if listen.is_some() && config.discord.public_key.is_none() {
+                return Err(UsageError(
+                    "the HTTP interactions mode needs [discord] public_key in the config (the application's public key, from Discord's developer portal)".into(),
+                )
+                .into());
+            }
             // Checked before anything else, so a missing token fails fast and clearly.
             let token = Token::from_env().map_err(|e| UsageError(e.to_string()))?;
             let engine = Arc::new(open_or_build(&config)?);
             let runtime =
                 tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-            let served = runtime.block_on(spacecollab::discord::serve(
-                config,
-                engine,
-                token,
-                shutdown_signal(),
-            ));
+            let served = runtime.block_on(async {
+                match listen {
+                    Some(listen) => {
+                        let listener = spacecollab::discord::http::bind(listen).await?;
+                        spacecollab::discord::serve_http(
+                            config,
+                            engine,
+                            token,
+                            listener,
+                            !no_register,
+                            shutdown_signal(),
+                        )
+                        .await
+                    }
+                    None => {
+                        spacecollab::discord::serve(config, engine, token, shutdown_signal()).await
+                    }
+                }
+            });
             // A reindex still running on a blocking thread is not waited for: its lock and
             // leftovers are cleaned up at the next start.
             runtime.shutdown_timeout(Duration::from_secs(1));
             served?;
+        }
+        Command::Register => {
+            let token = Token::from_env().map_err(|e| UsageError(e.to_string()))?;
+            let runtime =
+                tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            let failed = runtime.block_on(spacecollab::discord::register_with_token(
+                &token,
+                config.discord.api_base_url.as_deref(),
+                &config.discord.guild_ids,
+            ))?;
+            if failed > 0 {
+                writeln!(
+                    io::stderr(),
+                    "error: {failed} registration(s) failed; see the log above"
+                )?;
+                return Ok(ExitCode::FAILURE);
+            }
+            writeln!(io::stdout(), "Registered the commands.")?;
         }
         Command::Insights {
             days,

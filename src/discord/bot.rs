@@ -19,6 +19,7 @@ use super::render;
 use super::response::{Responder, Response};
 use super::sessions::Sessions;
 use crate::answer::{Answer, Engine};
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::insights::{Asked, Insights, QuestionRecord};
 use crate::reindex::Reindexer;
@@ -41,6 +42,8 @@ pub struct Bot {
     limits: Limits,
     /// Where questions and votes are recorded; `None` when `[insights] enabled = false`.
     pub(super) insights: Option<Insights>,
+    /// The other replicas serving the same corpus, when the database is shared.
+    pub(super) cluster: Option<Cluster>,
 }
 
 impl Bot {
@@ -53,6 +56,7 @@ impl Bot {
             in_flight: InFlight::default(),
             limits: Limits::new(&config.limits),
             insights: None,
+            cluster: None,
             config,
         }
     }
@@ -64,8 +68,30 @@ impl Bot {
         self.in_flight.drain(grace).await
     }
 
-    /// The bot, recording questions and votes in `insights` (none when `None`).
+    /// Whether the database the bot keeps its state in answers (true without one), for
+    /// a readiness check.
+    ///
+    /// # Errors
+    /// The database's error.
+    pub async fn database_answers(&self) -> Result<(), crate::insights::InsightsError> {
+        match &self.insights {
+            Some(insights) => insights.store.ping().await,
+            None => Ok(()),
+        }
+    }
+
+    /// The bot, one replica of `cluster` (alone when `None`).
+    pub fn in_cluster(mut self, cluster: Option<Cluster>) -> Bot {
+        self.cluster = cluster;
+        self
+    }
+
+    /// The bot, recording questions and votes in `insights` (none when `None`), and
+    /// keeping its searches in the same database when there is one.
     pub fn with_insights(mut self, insights: Option<Insights>) -> Bot {
+        if let Some(insights) = &insights {
+            self.sessions = Sessions::Database(insights.store.clone());
+        }
         self.insights = insights;
         self
     }

@@ -19,7 +19,6 @@ use serenity::builder::CreateAllowedMentions;
 use serenity::http::HttpBuilder;
 
 use super::bot::Bot;
-use super::commands::Command;
 use super::error::SendError;
 use super::interaction::{
     CommandData, CommandOption, ComponentData, Data, Interaction, Member, ModalData, ModalField,
@@ -28,12 +27,10 @@ use super::interaction::{
 use super::response::{Responder, Response};
 use super::rest::Rest;
 use super::retry::RetryPolicy;
+use super::service::{drain, register, Service};
 use super::Token;
 use crate::answer::Engine;
 use crate::config::Config;
-use crate::insights::{self, Insights};
-use crate::reindex::Reindexer;
-use crate::watch;
 
 /// Connects to Discord and serves interactions until `shutdown` completes; then stops
 /// taking new ones, lets those in flight finish (for at most `[discord]
@@ -56,58 +53,15 @@ pub async fn serve(
         // not limit; every limited call goes through `Rest`, whose limiter stays on.
         http = http.proxy(base).ratelimiter_disabled(true);
     }
-    // Opened first: a database this version cannot use stops the start with a
-    // sentence naming it, before anything runs, rather than losing every record later.
-    let (insights, writer) = if config.insights.enabled {
-        let path = insights::database_path(&config.index_path);
-        let (insights, writer) = Insights::start(&path, config.insights)
-            .await
-            .context("cannot start recording insights")?;
-        (Some(insights), Some(writer))
-    } else {
-        (None, None)
-    };
-    let rest = Arc::new(
-        Rest::new(
-            token.secret(),
-            config.discord.api_base_url.as_deref(),
-            !config.discord.proxy_ratelimits,
-        )
-        .context("cannot create the Discord REST client")?,
-    );
-    let reindexer = Arc::new(Reindexer::new(
-        &config.corpus_path,
-        &config.index_path,
-        config.index_threads,
-    ));
-    reindexer.clean_up();
-    if let Some(listen) = config.metrics_listen {
-        crate::metrics::serve(listen, Arc::clone(&engine)).await?;
-    }
     let gateway_url = config.discord.gateway_url.clone();
-    let (stop_watchers, stopped) = tokio::sync::watch::channel(false);
-    let timing = watch::Timing::default();
-    tokio::spawn(watch::follow_index(
-        Arc::clone(&engine),
-        timing.poll,
-        stopped.clone(),
-    ));
-    if config.watch {
-        tokio::spawn(watch::watch_corpus(
-            Arc::clone(&reindexer),
-            Arc::clone(&engine),
-            config.corpus_path.clone(),
-            timing,
-            stopped,
-        ));
-    }
     let grace = Duration::from_millis(config.discord.shutdown_grace_ms);
     let guild_ids = config.discord.guild_ids.clone();
-    let bot = Arc::new(Bot::new(config, engine, reindexer).with_insights(insights));
+    let shards = config.discord.shards;
+    let service = Service::start(config, engine, &token).await?;
     let gateway = Gateway {
         guild_ids,
-        bot: Arc::clone(&bot),
-        rest,
+        bot: Arc::clone(&service.bot),
+        rest: Arc::clone(&service.rest),
     };
     let mut client =
         serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
@@ -117,39 +71,34 @@ pub async fn serve(
     if let Some(url) = gateway_url {
         *client.ws_url.lock().await = url;
     }
-    let shards = Arc::clone(&client.shard_manager);
+    let manager = Arc::clone(&client.shard_manager);
+    let bot = Arc::clone(&service.bot);
     tokio::spawn(async move {
         shutdown.await;
         // The gateway stays open while the interactions in flight finish: their responses
         // go over REST, and new interactions that arrive meanwhile get a note rather than
         // Discord's "the application did not respond".
-        tracing::info!("shutting down: finishing the interactions in flight");
-        let started = Instant::now();
-        match bot.drain(grace).await {
-            0 => tracing::info!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "every interaction in flight finished"
-            ),
-            left => tracing::warn!(
-                left,
-                grace_ms = grace.as_millis() as u64,
-                "stopped waiting for the interactions in flight"
-            ),
-        }
+        drain(&bot, grace).await;
         // Closes the gateway with code 1000, so that Discord ends the session at once.
-        shards.shutdown_all().await;
+        manager.shutdown_all().await;
     });
-    let result = client
-        .start()
-        .await
-        .context("the Discord gateway connection failed");
-    let _ = stop_watchers.send(true);
-    if let Some(writer) = writer {
-        // The questions still queued are written before the bot exits.
-        if !writer.finish(Duration::from_secs(5)).await {
-            tracing::warn!("insights still queued at shutdown were not all written");
+    let started = match shards {
+        // serenity starts the range's shards, each identifying with [shard, total].
+        Some(range) => {
+            tracing::info!(
+                first = range.first,
+                last = range.last,
+                total = range.total,
+                "running a range of gateway shards"
+            );
+            client
+                .start_shard_range(range.first..range.last + 1, range.total)
+                .await
         }
-    }
+        None => client.start().await,
+    };
+    let result = started.context("the Discord gateway connection failed");
+    service.finish().await;
     result
 }
 
@@ -166,50 +115,7 @@ struct Gateway {
 impl EventHandler for Gateway {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
-        let application = ready.application.id.get();
-        let definitions = match serde_json::to_vec(&Command::definitions()) {
-            Ok(json) => json,
-            Err(error) => {
-                tracing::error!(%error, "cannot serialise the command definitions");
-                return;
-            }
-        };
-        let paths: Vec<(Option<u64>, String)> = if self.guild_ids.is_empty() {
-            vec![(None, format!("/applications/{application}/commands"))]
-        } else {
-            self.guild_ids
-                .iter()
-                .map(|&guild| {
-                    let path = format!("/applications/{application}/guilds/{guild}/commands");
-                    (Some(guild), path)
-                })
-                .collect()
-        };
-        for (guild, path) in paths {
-            let sent = self
-                .rest
-                .send(
-                    Method::PUT,
-                    &path,
-                    definitions.clone(),
-                    RetryPolicy::EDIT,
-                    Instant::now(),
-                )
-                .await;
-            match sent {
-                Ok(answer) => {
-                    let count = serde_json::from_slice::<Vec<serde_json::Value>>(&answer)
-                        .map_or(0, |registered| registered.len());
-                    match guild {
-                        Some(guild) => {
-                            tracing::info!(guild, count, "registered guild commands")
-                        }
-                        None => tracing::info!(count, "registered global commands"),
-                    }
-                }
-                Err(error) => tracing::error!(%error, ?guild, "could not register the commands"),
-            }
-        }
+        register(&self.rest, ready.application.id.get(), &self.guild_ids).await;
     }
 
     async fn interaction_create(&self, _ctx: Context, interaction: SerenityInteraction) {

@@ -1,13 +1,14 @@
 //! The Discord edge: slash commands and buttons answered by the same engine as the
 //! command line. Commands are types ([`commands`]) that take a parsed [`Interaction`]
-//! and return [`Response`] values; transports (the serenity [`gateway`] today) only
-//! translate events in and responses out. Nothing outside this module imports serenity,
+//! and return [`Response`] values; transports (the serenity [`gateway`], and Discord's HTTP
+//! interactions endpoint in [`http`]) only translate events in and responses out. Nothing outside this module imports serenity,
 //! and nothing in it but [`gateway`] does.
 
 mod bot;
 pub mod commands;
 pub mod error;
 mod gateway;
+pub mod http;
 mod in_flight;
 pub mod interaction;
 mod limits;
@@ -16,12 +17,15 @@ pub mod render;
 pub mod response;
 mod rest;
 mod retry;
+mod service;
 mod sessions;
 
 pub use bot::Bot;
 pub use gateway::serve;
+pub use http::serve_http;
 pub use interaction::Interaction;
 pub use response::{Responder, Response};
+pub use service::register_with_token;
 
 /// The bot token. Its `Debug` never shows it, so it cannot reach a log by accident.
 #[derive(Clone)]

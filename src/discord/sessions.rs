@@ -1,10 +1,14 @@
 //! Remembers recent searches so that "More results" and ◀ ▶ buttons can continue them:
-//! a button's `custom_id` holds only a session number, never the user's text.
+//! a button's `custom_id` holds only a session number, never the user's text. Kept in
+//! the bot's database when it has one, so that a press works on whichever replica
+//! receives it and after a restart; in memory otherwise.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::insights::{InsightsError, SavedSearch, Store};
 
 /// Sessions older than this are forgotten; their buttons then say the search expired.
 const TIME_TO_LIVE: Duration = Duration::from_secs(60 * 60);
@@ -20,29 +24,84 @@ pub struct Session {
     pub ephemeral: bool,
 }
 
-/// The store of recent sessions.
+/// Where sessions are kept.
 #[derive(Debug)]
-pub struct Sessions {
+pub enum Sessions {
+    Memory(Memory),
+    /// The database every replica shares.
+    Database(Store),
+}
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions::Memory(Memory::default())
+    }
+}
+
+impl Sessions {
+    /// Stores a session and returns its number.
+    ///
+    /// # Errors
+    /// When the database cannot be written.
+    pub async fn insert(&self, session: Session) -> Result<u64, InsightsError> {
+        match self {
+            Sessions::Memory(memory) => Ok(memory.insert(session)),
+            Sessions::Database(store) => {
+                let saved = SavedSearch {
+                    query: session.query,
+                    user_id: session.user_id,
+                    ephemeral: session.ephemeral,
+                };
+                store.save_search(&saved).await.map(|id| id as u64)
+            }
+        }
+    }
+
+    /// The session with this number, if it is still remembered.
+    ///
+    /// # Errors
+    /// When the database cannot be read.
+    pub async fn get(&self, id: u64) -> Result<Option<Session>, InsightsError> {
+        match self {
+            Sessions::Memory(memory) => Ok(memory.get(id)),
+            Sessions::Database(store) => {
+                let Ok(id) = i64::try_from(id) else {
+                    return Ok(None);
+                };
+                let saved = store.saved_search(id, TIME_TO_LIVE).await?;
+                Ok(saved.map(|saved| Session {
+                    query: saved.query,
+                    user_id: saved.user_id,
+                    ephemeral: saved.ephemeral,
+                }))
+            }
+        }
+    }
+}
+
+/// Sessions in this process's memory.
+#[derive(Debug)]
+pub struct Memory {
     next: AtomicU64,
     /// Keyed by session number, which grows with time, so the first entry is the oldest.
     /// A std mutex: held only for a map lookup or insert, never across `.await`.
     entries: Mutex<BTreeMap<u64, (Instant, Session)>>,
 }
 
-impl Default for Sessions {
-    fn default() -> Sessions {
+impl Default for Memory {
+    fn default() -> Memory {
         // Start from the clock so that buttons from before a restart do not find a new session.
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_micros() as u64);
-        Sessions {
+        Memory {
             next: AtomicU64::new(seed),
             entries: Mutex::new(BTreeMap::new()),
         }
     }
 }
 
-impl Sessions {
+impl Memory {
     /// Stores a session and returns its number.
     pub fn insert(&self, session: Session) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
@@ -79,7 +138,7 @@ mod tests {
 
     #[test]
     fn sessions_are_found_by_number() {
-        let sessions = Sessions::default();
+        let sessions = Memory::default();
         let session = Session {
             query: "moon".into(),
             user_id: 5,
@@ -92,7 +151,7 @@ mod tests {
 
     #[test]
     fn the_oldest_sessions_go_first_when_full() {
-        let sessions = Sessions::default();
+        let sessions = Memory::default();
         let session = |n: usize| Session {
             query: format!("query {n}"),
             user_id: 5,

@@ -9,6 +9,7 @@
 //! text only when `store_question_text` is on, and nothing older than
 //! `retention_days`.
 
+mod pending;
 mod recorder;
 mod report;
 mod store;
@@ -19,6 +20,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+pub use pending::{Announcement, Lease, SavedSearch};
 pub use recorder::{Losses, Recorder, Writer};
 pub use report::{passage, DislikedAnswer, Report, UnansweredGroup};
 pub use store::{Counts, Store, Vote};

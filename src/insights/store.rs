@@ -188,6 +188,18 @@ impl Store {
         }
     }
 
+    /// Whether the database answers, for a readiness check.
+    ///
+    /// # Errors
+    /// The database's error.
+    pub async fn ping(&self) -> Result<(), InsightsError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(|e| self.query_error(e))
+    }
+
     /// The database file, for messages.
     pub fn path(&self) -> &str {
         &self.path

@@ -80,7 +80,8 @@ impl SlashCommand for Ask {
             query: self.question,
             user_id: interaction.user.id,
             ephemeral,
-        });
+        })
+        .await?;
         // A zero threshold always defers: a finished task would otherwise win the race.
         let in_time = if bot.defer_after.is_zero() {
             None
@@ -143,7 +144,7 @@ pub(super) async fn more_results(
     session_id: u64,
     reply: &impl Responder,
 ) -> anyhow::Result<()> {
-    let session = session(bot, session_id)?;
+    let session = session(bot, session_id).await?;
     let mut message = super::search::page(bot, &session.query, 0, session_id, true).await?;
     if session.user_id != interaction.user.id {
         // Someone else's session: its page buttons would refuse them, so leave them out.

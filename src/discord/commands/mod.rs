@@ -185,9 +185,10 @@ fn expired() -> UserError {
 /// The search a button continues.
 ///
 /// # Errors
-/// A [`UserError`] when it has expired (or never existed).
-fn session(bot: &Bot, id: u64) -> Result<Session, UserError> {
-    bot.sessions.get(id).ok_or_else(expired)
+/// A [`UserError`] when it has expired (or never existed); the database's error when
+/// it cannot be read.
+async fn session(bot: &Bot, id: u64) -> anyhow::Result<Session> {
+    Ok(bot.sessions.get(id).await?.ok_or_else(expired)?)
 }
 
 /// What a button of ours does, as its `custom_id` says. Holds only numbers, never user

@@ -11,7 +11,9 @@ use crate::discord::error::{self, UserError};
 use crate::discord::interaction::{CommandData, Interaction, Permissions};
 use crate::discord::render;
 use crate::discord::response::{Responder, Response};
+use crate::cluster::{ClusterError, ClusterLease};
 use crate::reindex::{ReindexError, Stage};
+use crate::watch;
 use crate::text::strip_format_chars;
 
 /// Shortest gap between two progress edits of the reply.
@@ -59,7 +61,25 @@ impl SlashCommand for Reindex {
         }
         // Shown to whoever tries a second reindex meanwhile: user text, so no bidi controls.
         let owner = format!("{} on Discord", strip_format_chars(&interaction.user.name));
-        let ticket = bot.reindexer.try_start(&owner).map_err(for_user)?;
+        // Across replicas first: the cluster's lease, then this replica's own lock.
+        let lease = match &bot.cluster {
+            Some(cluster) => Some(cluster.lease(&owner).await.map_err(|error| match error {
+                ClusterError::Busy { .. } => anyhow::Error::new(UserError::new(error.to_string())),
+                ClusterError::Database(error) => {
+                    anyhow::Error::new(error).context("cannot take the cluster's reindex lease")
+                }
+            })?),
+            None => None,
+        };
+        let ticket = match bot.reindexer.try_start(&owner) {
+            Ok(ticket) => ticket,
+            Err(error) => {
+                if let Some(lease) = lease {
+                    release(lease, None).await;
+                }
+                return Err(for_user(error));
+            }
+        };
         reply.send(Response::Defer { ephemeral: true }).await?;
         tracing::info!(user_id = interaction.user.id, full = self.full, "reindex started");
 
@@ -94,6 +114,14 @@ impl SlashCommand for Reindex {
             }
         };
         let result = result.map_err(anyhow::Error::from).and_then(|r| r);
+        if let Some(lease) = lease {
+            // The other replicas rebuild from the same corpus once this is announced.
+            let corpus = result
+                .as_ref()
+                .ok()
+                .map(|_| format!("{:016x}", watch::fingerprint(&bot.config.corpus_path)));
+            release(lease, corpus.as_deref()).await;
+        }
         let outcome = if result.is_ok() { "done" } else { "failed" };
         metrics::counter!("spacecollab_reindexes_total", "outcome" => outcome).increment(1);
         let text = match result {
@@ -118,6 +146,13 @@ impl SlashCommand for Reindex {
         };
         reply.send(Response::Edit(render::notice(&text))).await?;
         Ok(())
+    }
+}
+
+/// Gives the cluster's lease back, announcing `corpus` when the reindex succeeded.
+async fn release(lease: ClusterLease, corpus: Option<&str>) {
+    if let Err(error) = lease.finish(corpus).await {
+        tracing::error!(%error, "cannot announce the reindex to the other replicas; they catch up at their next start or reindex");
     }
 }
 

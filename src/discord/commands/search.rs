@@ -62,7 +62,8 @@ impl SlashCommand for Search {
             query: self.query.clone(),
             user_id: interaction.user.id,
             ephemeral,
-        });
+        })
+        .await?;
         let message = page(bot, &self.query, 0, session, ephemeral).await?;
         reply.send(Response::Message(message)).await?;
         Ok(())
@@ -93,7 +94,7 @@ pub(super) async fn turn_page(
     page_number: usize,
     reply: &impl Responder,
 ) -> anyhow::Result<()> {
-    let session = session(bot, session_id)?;
+    let session = session(bot, session_id).await?;
     if session.user_id != interaction.user.id {
         return Err(UserError::new(
             "Only the person who searched can turn these pages; run `/search` yourself.",

@@ -1,8 +1,10 @@
 //! End-to-end tests of the Discord bot: the real serenity client, started through
-//! `spacecollab::discord::serve`, against the fake Discord in `support/fake_discord.rs`.
+//! `spacecollab::discord::serve`, against the fake Discord in `support/fake_discord.rs`;
+//! and the HTTP interactions mode (`serve_http`), which the same fake signs for.
 
 mod feedback;
 mod handling;
+mod http;
 mod insights;
 mod payloads;
 mod reliability;
@@ -12,7 +14,9 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::bot::{assert_safe, start, RunningBot, ASKER, READY_TIMEOUT};
+use crate::support::bot::{
+    assert_safe, start, start_with, RunningBot, Transport, ASKER, READY_TIMEOUT,
+};
 use crate::support::fake_discord::{
     self, bool_option, button, command, next_id, string_option, FakeDiscord, Sender,
 };
@@ -217,7 +221,16 @@ async fn slow_answers_are_deferred_then_edited() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_pages_turn_for_the_searcher_only() {
-    let bot = start(&bundled_corpus(), |_| {}).await;
+    search_pages_turn_for_the_searcher_only_over(Transport::Gateway).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_pages_turn_for_the_searcher_only_over_http() {
+    search_pages_turn_for_the_searcher_only_over(Transport::Http).await;
+}
+
+async fn search_pages_turn_for_the_searcher_only_over(transport: Transport) {
+    let bot = start_with(transport, &bundled_corpus(), |_| {}).await;
     let body = bot
         .command("search", json!([string_option("query", "space station")]))
         .await;
@@ -759,5 +772,18 @@ async fn reindex_picks_up_added_changed_and_removed_documents() {
             .contains("no document called"),
         "{soho}"
     );
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shard_range_identifies_each_of_its_shards() {
+    let bot = start(&bundled_corpus(), |config| {
+        config.discord.shards = Some(spacecollab::config::ShardRange::parse("2-3", 4).unwrap());
+    })
+    .await;
+    let handshakes = bot.fake.handshakes(2, READY_TIMEOUT).await;
+    let mut shards: Vec<(u64, u64)> = handshakes.iter().filter_map(|h| h.shard).collect();
+    shards.sort_unstable();
+    assert_eq!(shards, vec![(2, 4), (3, 4)], "{handshakes:?}");
     bot.stop().await.unwrap();
 }

@@ -9,12 +9,13 @@ use std::time::Duration;
 use serde_json::Value;
 use spacecollab::answer::Engine;
 use spacecollab::config::Config;
-use spacecollab::discord::{serve, Token};
+use spacecollab::discord::{serve, serve_http, Token};
 use spacecollab::reindex::{self, Report};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
 use super::fake_discord::{command, next_id, FakeDiscord, Sender};
+use super::interactions::{public_key_hex, Interactions};
 
 /// How long the bot may take to connect to the fake gateway.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -31,9 +32,19 @@ pub struct RunningBot {
     pub report: Report,
     /// Where the index is (the insights database is beside it).
     pub index_path: std::path::PathBuf,
+    /// Set when the bot takes interactions over HTTP: they are posted to it, signed,
+    /// and its first response is the HTTP answer (not a callback to the fake).
+    pub http: Option<Interactions>,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
     _index: TempDir,
+}
+
+/// How the bot under test takes interactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Gateway,
+    Http,
 }
 
 /// Builds an index of `corpus` (one thread), starts the bot on it with the default
@@ -42,8 +53,26 @@ pub async fn start(corpus: &Path, adjust: impl FnOnce(&mut Config)) -> RunningBo
     start_on(FakeDiscord::start().await, corpus, adjust).await
 }
 
+/// [`start`], taking interactions over `transport`.
+pub async fn start_with(
+    transport: Transport,
+    corpus: &Path,
+    adjust: impl FnOnce(&mut Config),
+) -> RunningBot {
+    start_over(transport, FakeDiscord::start().await, corpus, adjust).await
+}
+
 /// [`start`] against a fake Discord the test has already set up.
 pub async fn start_on(
+    fake: FakeDiscord,
+    corpus: &Path,
+    adjust: impl FnOnce(&mut Config),
+) -> RunningBot {
+    start_over(Transport::Gateway, fake, corpus, adjust).await
+}
+
+async fn start_over(
+    transport: Transport,
     fake: FakeDiscord,
     corpus: &Path,
     adjust: impl FnOnce(&mut Config),
@@ -66,14 +95,41 @@ pub async fn start_on(
     let engine = Arc::new(Engine::open(&config.index_path, config.answer).expect("open the index"));
     let (stop, stopped) = oneshot::channel::<()>();
     let token = Token::parse("MTAxMDEwMTAxMDEw.GxYzAb.fake-token_for-tests").expect("a token");
-    let task = tokio::spawn(serve(config, Arc::clone(&engine), token, async {
+    let stopped = async {
         let _ = stopped.await;
-    }));
-    assert!(
-        fake.wait_ready(READY_TIMEOUT).await,
-        "the bot never identified on the fake gateway"
-    );
+    };
+    let (task, http) = match transport {
+        Transport::Gateway => {
+            let task = tokio::spawn(serve(config, Arc::clone(&engine), token, stopped));
+            assert!(
+                fake.wait_ready(READY_TIMEOUT).await,
+                "the bot never identified on the fake gateway"
+            );
+            (task, None)
+        }
+        Transport::Http => {
+            config.discord.public_key = Some(public_key_hex());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind a port");
+            let url = format!(
+                "http://{}{}",
+                listener.local_addr().expect("an address"),
+                spacecollab::discord::http::INTERACTIONS_PATH
+            );
+            let task = tokio::spawn(serve_http(
+                config,
+                Arc::clone(&engine),
+                token,
+                listener,
+                true,
+                stopped,
+            ));
+            (task, Some(Interactions::new(url)))
+        }
+    };
     RunningBot {
+        http,
         fake,
         engine,
         report,
@@ -108,9 +164,15 @@ impl RunningBot {
             .await
     }
 
-    /// Sends an interaction and returns the body of its callback, checked by
-    /// [`assert_safe`].
+    /// Sends an interaction and returns the body of its callback (over HTTP: of the
+    /// answer), checked by [`assert_safe`].
     pub async fn interact(&self, interaction: Value) -> Value {
+        if let Some(http) = &self.http {
+            let answer = http.post(&interaction).await;
+            assert_eq!(answer.status, 200, "the endpoint refused {interaction}");
+            assert_safe(&answer.body);
+            return answer.body;
+        }
         let id: u64 = interaction["id"]
             .as_str()
             .and_then(|id| id.parse().ok())

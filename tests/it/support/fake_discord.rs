@@ -80,6 +80,8 @@ pub struct Handshake {
     pub seq: Option<u64>,
     /// Whether the fake answered it with op 9 rather than READY or RESUMED.
     pub invalidated: bool,
+    /// The `[shard, total]` an IDENTIFY named.
+    pub shard: Option<(u64, u64)>,
 }
 
 /// What a test asks the connection open now to send or do.
@@ -160,6 +162,12 @@ impl FakeDiscord {
                 }),
             )
             .route("/api/v10/interactions/{id}/{token}/callback", any(callback))
+            .route(
+                "/api/v10/applications/@me",
+                get(|| async {
+                    Json(json!({ "id": snowflake(APPLICATION_ID), "name": "spacecollab", "bot_public": true }))
+                }),
+            )
             .fallback(record_other)
             .with_state(Arc::clone(&shared));
         tokio::spawn(async move {
@@ -582,6 +590,9 @@ async fn serve_connection(
                             at: Instant::now(),
                             seq: payload["d"]["seq"].as_u64(),
                             invalidated,
+                            shard: payload["d"]["shard"][0]
+                                .as_u64()
+                                .zip(payload["d"]["shard"][1].as_u64()),
                         });
                         shared.identified.notify_waiters();
                     }

@@ -1,0 +1,183 @@
+//! The HTTP interactions mode: Discord's signed POSTs answered in the HTTP response,
+//! deferred answers edited in over REST, and every malformed or forged request refused
+//! before it reaches the engine.
+
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use reqwest::Method;
+use serde_json::json;
+
+use super::{ask, is_ephemeral};
+use crate::support::bot::{start_with, RunningBot, Transport, ASKER};
+use crate::support::bundled_corpus;
+use crate::support::fake_discord::{Sender, APPLICATION_ID};
+use crate::support::interactions::now;
+use spacecollab::insights::Store;
+
+async fn http_bot(adjust: impl FnOnce(&mut spacecollab::config::Config)) -> RunningBot {
+    start_with(Transport::Http, &bundled_corpus(), adjust).await
+}
+
+/// The questions the bot's database holds for the last day, once `count` are there
+/// (or 10 seconds have passed).
+async fn questions_recorded(bot: &RunningBot, count: u64) -> u64 {
+    let store = Store::open(&bot.insights_path()).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let report = store.report(1, &[]).await.unwrap();
+        if report.questions >= count || std::time::Instant::now() > deadline {
+            return report.questions;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_get_a_pong_and_questions_an_answer_in_the_response() {
+    let bot = http_bot(|_| {}).await;
+    let http = bot.http.clone().unwrap();
+    let pong = http
+        .post(&json!({ "type": 1, "id": "1", "application_id": APPLICATION_ID.to_string(), "token": "t" }))
+        .await;
+    assert_eq!(
+        (pong.status, pong.body.clone()),
+        (200, json!({ "type": 1 }))
+    );
+
+    let body = bot
+        .interact(ask("Who built Kibo?", Some(true), &Sender::member(ASKER)))
+        .await;
+    assert_eq!(body["type"], 4, "{body}");
+    assert!(is_ephemeral(&body["data"]));
+    let text = body["data"].to_string();
+    assert!(text.contains("Kibo"), "{text}");
+    // Nothing went to the callback route: the answer was the HTTP response.
+    assert!(bot
+        .fake
+        .requests()
+        .iter()
+        .all(|r| !r.path.contains("/callback")));
+    // The commands were registered at start-up, for the application Discord named.
+    let put = bot
+        .fake
+        .wait_for(Duration::from_secs(10), |r| {
+            r.method == "PUT"
+                && r.path == format!("/api/v10/applications/{APPLICATION_ID}/commands")
+        })
+        .await
+        .expect("the commands are registered");
+    assert!(
+        put.body.as_array().is_some_and(|c| c.len() >= 5),
+        "{}",
+        put.body
+    );
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_answers_are_deferred_then_edited_in_over_rest() {
+    // A zero threshold always defers.
+    let bot = http_bot(|config| config.discord.defer_after_ms = 0).await;
+    let interaction = ask("Who built Kibo?", None, &Sender::member(ASKER));
+    let id = interaction["id"].as_str().unwrap().to_string();
+    let body = bot.interact(interaction).await;
+    assert_eq!(body["type"], 5, "{body}");
+    let edit = bot
+        .fake
+        .wait_for(Duration::from_secs(10), |r| {
+            r.method == "PATCH"
+                && r.path
+                    == format!("/api/v10/webhooks/{APPLICATION_ID}/interaction-token-{id}/messages/@original")
+        })
+        .await
+        .expect("the deferred answer is edited in");
+    assert!(edit.body.to_string().contains("Kibo"), "{}", edit.body);
+    crate::support::bot::assert_safe(&edit.body);
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_oversized_and_malformed_requests_never_reach_the_engine() {
+    let bot = http_bot(|_| {}).await;
+    let http = bot.http.clone().unwrap();
+    let question = ask("Who built Kibo?", None, &Sender::member(ASKER));
+    let body = serde_json::to_vec(&question).unwrap();
+    let json = "application/json";
+
+    let forger = SigningKey::from_bytes(&[0x11; 32]);
+    let forged = http.post_raw(body.clone(), now(), &forger, json).await;
+    assert_eq!(forged.status, 401, "another key's signature");
+    assert_eq!(
+        forged.body,
+        serde_json::Value::Null,
+        "no detail in a refusal"
+    );
+
+    let replayed = http
+        .post_raw(body.clone(), now() - 6 * 60, http.key(), json)
+        .await;
+    assert_eq!(replayed.status, 401, "a six-minute-old timestamp");
+
+    let unsigned = http.unsigned(Method::POST, body.clone()).await;
+    assert_eq!(unsigned.status, 401, "no signature at all");
+
+    let mut huge = question.clone();
+    huge["padding"] = json!("x".repeat(1024 * 1024));
+    let oversized = http
+        .post_raw(serde_json::to_vec(&huge).unwrap(), now(), http.key(), json)
+        .await;
+    assert_eq!(oversized.status, 413, "a 1 MB body");
+
+    let got = http.unsigned(Method::GET, Vec::new()).await;
+    assert_eq!(got.status, 405, "a GET");
+
+    let text = http
+        .post_raw(body.clone(), now(), http.key(), "text/plain")
+        .await;
+    assert_eq!(text.status, 415, "not JSON");
+
+    let malformed = http
+        .post_raw(b"{\"type\": 2, \"id\":".to_vec(), now(), http.key(), json)
+        .await;
+    assert_eq!(malformed.status, 400, "signed, but not JSON");
+    let strange = http
+        .post_raw(
+            br#"{"type": 2, "id": "1", "application_id": "2", "token": "t"}"#.to_vec(),
+            now(),
+            http.key(),
+            json,
+        )
+        .await;
+    assert_eq!(strange.status, 400, "signed JSON that names no sender");
+
+    // One good request last: once it is recorded, any refused one that had reached
+    // the engine would have been recorded before it.
+    let good = http.post(&question).await;
+    assert_eq!(good.status, 200);
+    assert_eq!(questions_recorded(&bot, 1).await, 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        questions_recorded(&bot, 2).await,
+        1,
+        "only the signed request was answered"
+    );
+    bot.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_readiness_are_served_for_the_balancer() {
+    let bot = http_bot(|_| {}).await;
+    let base = bot
+        .http
+        .as_ref()
+        .unwrap()
+        .url
+        .trim_end_matches(spacecollab::discord::http::INTERACTIONS_PATH)
+        .to_string();
+    for path in ["/healthz", "/readyz"] {
+        let response = reqwest::get(format!("{base}{path}")).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+    }
+    bot.stop().await.unwrap();
+}
