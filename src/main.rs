@@ -15,7 +15,7 @@ use spacecollab::config::{Config, ConfigError};
 use spacecollab::discord::redact::{redact, RedactingWriter};
 use spacecollab::discord::Token;
 use spacecollab::index::{CrashPoint, IndexError};
-use spacecollab::insights::{self, Asked, QuestionRecord, Store};
+use spacecollab::insights::{self, Asked, Database, QuestionRecord, Store};
 use spacecollab::reindex::{self, Reindexer, Stage};
 use spacecollab::{corpus, terminal};
 
@@ -334,7 +334,7 @@ fn record_question(config: &Config, answer: &Answer, latency: Duration) {
         eprintln!("warning: the question was not recorded: insights are turned off (`enabled = false` under [insights])");
         return;
     }
-    let path = insights::database_path(&config.index_path);
+    let database = config.database();
     let asked = Asked {
         command: "cli",
         latency,
@@ -343,7 +343,7 @@ fn record_question(config: &Config, answer: &Answer, latency: Duration) {
     let record = QuestionRecord::new(insights::new_answer_id(), answer, asked, &config.insights);
     let written = current_thread_runtime().and_then(|runtime| {
         runtime.block_on(async {
-            let store = Store::open(&path).await?;
+            let store = Store::connect(&database).await?;
             store.insert_questions(&[record]).await?;
             store.close().await;
             Ok(())
@@ -360,8 +360,12 @@ fn insights_report(config: &Config, days: u32) -> anyhow::Result<insights::Repor
     let engine = open_or_build(config)?;
     let snapshot = engine.snapshot();
     let documents = snapshot.documents();
-    let path = insights::database_path(&config.index_path);
-    if !path.exists() {
+    let database = config.database();
+    let missing = match &database {
+        Database::Sqlite(path) => Some(path).filter(|path| !path.exists()),
+        Database::Postgres(_) => None,
+    };
+    if let Some(path) = missing {
         eprintln!("No question recorded yet: there is no {}.", path.display());
         return Ok(insights::Report {
             days,
@@ -370,7 +374,7 @@ fn insights_report(config: &Config, days: u32) -> anyhow::Result<insights::Repor
         });
     }
     current_thread_runtime()?.block_on(async {
-        let store = Store::open(&path).await?;
+        let store = Store::connect(&database).await?;
         store.delete_expired(config.insights.retention_days).await?;
         let report = store.report(days, documents).await?;
         store.close().await;

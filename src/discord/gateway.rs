@@ -31,7 +31,7 @@ use super::retry::RetryPolicy;
 use super::Token;
 use crate::answer::Engine;
 use crate::config::Config;
-use crate::insights::{self, Insights};
+use crate::insights::Insights;
 use crate::reindex::Reindexer;
 use crate::watch;
 
@@ -59,8 +59,7 @@ pub async fn serve(
     // Opened first: a database this version cannot use stops the start with a
     // sentence naming it, before anything runs, rather than losing every record later.
     let (insights, writer) = if config.insights.enabled {
-        let path = insights::database_path(&config.index_path);
-        let (insights, writer) = Insights::start(&path, config.insights)
+        let (insights, writer) = Insights::start(&config.database(), config.insights)
             .await
             .context("cannot start recording insights")?;
         (Some(insights), Some(writer))

@@ -6,6 +6,7 @@
 
 pub mod bot;
 pub mod fake_discord;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 
