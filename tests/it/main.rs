@@ -3,6 +3,7 @@
 //! One binary links the library once and runs every test in one process.
 
 mod cli;
+mod database;
 mod discord;
 mod engine;
 mod eval;
