@@ -498,12 +498,8 @@ mod tests {
             error.to_string(),
             "c.toml:5: `[database] url` must start with postgres://, postgresql:// or sqlite://"
         );
-        let error = Config::parse(
-            "[database]\nurl = \"not a url\"\n",
-            Path::new(""),
-            "c.toml",
-        )
-        .unwrap_err();
+        let error = Config::parse("[database]\nurl = \"not a url\"\n", Path::new(""), "c.toml")
+            .unwrap_err();
         assert!(
             error
                 .to_string()

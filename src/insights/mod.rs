@@ -22,9 +22,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+pub use database::{Database, DatabaseUrlError};
 pub use recorder::{Losses, Recorder, Writer};
 pub use report::{passage, DislikedAnswer, Report, UnansweredGroup};
-pub use database::{Database, DatabaseUrlError};
 pub use store::{
     Announcement, Counts, Lease, SavedSearch, Store, Vote, SCHEMA_VERSION, SEARCH_LIFETIME,
 };

@@ -21,8 +21,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 
 use super::report::{DislikedAnswer, Report, UnansweredGroup};
 use super::{
-    days_ago_ms, first_answer_id_at, now_ms, Database, InsightsError, QuestionRecord,
-    RecordedHit,
+    days_ago_ms, first_answer_id_at, now_ms, Database, InsightsError, QuestionRecord, RecordedHit,
 };
 use crate::index::DocumentInfo;
 
@@ -201,28 +200,33 @@ impl Store {
                     .create_if_missing(true)
                     .to_url_lossy();
                 let options = AnyConnectOptions::from_url(&url).map_err(open_error)?;
-                let pool = AnyPoolOptions::new()
-                    .max_connections(4)
-                    .after_connect(|connection, _| {
-                        Box::pin(async move {
-                            // In WAL mode, NORMAL loses no committed transaction when
-                            // the process dies; only a power cut can take the last ones.
-                            connection
-                                .execute(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                let pool =
+                    AnyPoolOptions::new()
+                        .max_connections(4)
+                        .after_connect(|connection, _| {
+                            Box::pin(async move {
+                                // In WAL mode, NORMAL loses no committed transaction when
+                                // the process dies; only a power cut can take the last ones.
+                                connection
+                                    .execute(
+                                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
                                      PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                                )
-                                .await?;
-                            Ok(())
-                        })
-                    });
+                                    )
+                                    .await?;
+                                Ok(())
+                            })
+                        });
                 (Backend::Sqlite, options, pool)
             }
             Database::Postgres(url) => {
                 let options: AnyConnectOptions = url.parse().map_err(open_error)?;
                 // Enough for the writer task, the handlers' votes and a report at once
                 // on each replica, without crowding the server's connection limit.
-                (Backend::Postgres, options, AnyPoolOptions::new().max_connections(8))
+                (
+                    Backend::Postgres,
+                    options,
+                    AnyPoolOptions::new().max_connections(8),
+                )
             }
         };
         let pool = pool_options
@@ -368,7 +372,8 @@ impl Store {
         id: i64,
         max_age: Duration,
     ) -> Result<Option<SavedSearch>, InsightsError> {
-        let oldest = now_ms().saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
+        let oldest =
+            now_ms().saturating_sub(i64::try_from(max_age.as_millis()).unwrap_or(i64::MAX));
         let row = sqlx::query(
             "SELECT query, user_id, ephemeral FROM searches WHERE id = $1 AND created_at >= $2",
         )
@@ -483,7 +488,11 @@ impl Store {
     ///
     /// # Errors
     /// When the database refuses.
-    pub async fn announce_reindex(&self, by: &str, fingerprint: &str) -> Result<i64, InsightsError> {
+    pub async fn announce_reindex(
+        &self,
+        by: &str,
+        fingerprint: &str,
+    ) -> Result<i64, InsightsError> {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO reindexes (announced_by, fingerprint, at_ms) VALUES ($1, $2, $3)
              RETURNING id",
@@ -532,13 +541,19 @@ impl Store {
     ///
     /// # Errors
     /// When the database refuses.
-    pub async fn setting_or_insert(&self, name: &str, value: &str) -> Result<String, InsightsError> {
-        sqlx::query("INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
-            .bind(self.text(name))
-            .bind(self.text(value))
-            .execute(&self.pool)
-            .await
-            .map_err(|e| self.query_error(e))?;
+    pub async fn setting_or_insert(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Result<String, InsightsError> {
+        sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(self.text(name))
+        .bind(self.text(value))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.query_error(e))?;
         sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
             .bind(self.text(name))
             .fetch_one(&self.pool)

@@ -94,8 +94,14 @@ async fn questions_votes_and_reports(store: &Store) {
     store.insert_questions(&batch).await.unwrap();
     // The same records again are kept once, and the batch does not fail.
     store.insert_questions(&batch).await.unwrap();
-    assert_eq!(store.question(answered.id).await.unwrap(), Some(answered.clone()));
-    assert_eq!(store.question(kibo[0]).await.unwrap().as_ref(), Some(&batch[0]));
+    assert_eq!(
+        store.question(answered.id).await.unwrap(),
+        Some(answered.clone())
+    );
+    assert_eq!(
+        store.question(kibo[0]).await.unwrap().as_ref(),
+        Some(&batch[0])
+    );
     assert_eq!(store.question(1).await.unwrap(), None);
 
     store.vote(answered.id, "v1", Vote::Down).await.unwrap();
@@ -129,7 +135,10 @@ async fn questions_votes_and_reports(store: &Store) {
     assert_eq!((report.up_votes, report.down_votes), (0, 2));
     assert_eq!(report.unanswered[0].terms, "kibo");
     assert_eq!(report.unanswered[0].count, 3);
-    assert_eq!(report.unanswered[0].example.as_deref(), Some("WHO BUILT KIBO"));
+    assert_eq!(
+        report.unanswered[0].example.as_deref(),
+        Some("WHO BUILT KIBO")
+    );
     assert_eq!(report.unanswered[1].terms, "bake bread");
     assert_eq!(report.disliked.len(), 1);
     assert_eq!(report.disliked[0].answer_id, answered.id);
@@ -213,8 +222,7 @@ async fn leases(store: &Store) {
         store.try_lease("reindex", "a", minute).await.unwrap(),
         Lease::Acquired
     );
-    let Lease::HeldBy { holder, since_ms } =
-        store.try_lease("reindex", "b", minute).await.unwrap()
+    let Lease::HeldBy { holder, since_ms } = store.try_lease("reindex", "b", minute).await.unwrap()
     else {
         panic!("b took a's lease");
     };
@@ -335,7 +343,10 @@ async fn postgres_keeps_the_store_behaviour() {
     hostile_text_round_trips(&store).await;
     // Postgres text cannot hold NUL: it is kept as U+FFFD rather than failing the batch.
     let nul = record("before\0after", false, None);
-    store.insert_questions(&[nul.clone()]).await.unwrap();
+    store
+        .insert_questions(std::slice::from_ref(&nul))
+        .await
+        .unwrap();
     let kept = store.question(nul.id).await.unwrap().unwrap();
     assert_eq!(kept.question.as_deref(), Some("before\u{FFFD}after"));
     saved_searches(&store).await;

@@ -21,9 +21,9 @@ pub struct Postgres {
     pub url: String,
     pub port: u16,
     server: Child,
-    /// The cluster (`data/`), the server's socket and its log; removed after the
-    /// server stops (fields drop after [`Drop::drop`]).
-    dir: TempDir,
+    /// The cluster (`data/`), the server's socket and its log (`server-PORT.log`);
+    /// removed after the server stops (fields drop after [`Drop::drop`]).
+    pub dir: TempDir,
 }
 
 impl Postgres {
@@ -104,7 +104,6 @@ impl Postgres {
         self.url
             .replacen("spacecollab@", &format!("spacecollab:{password}@"), 1)
     }
-
 }
 
 /// Waits until the server takes connections, by making the database (which only then
@@ -200,14 +199,22 @@ fn binaries() -> PathBuf {
 fn server_user() -> Option<(u32, u32)> {
     let id = |flag| {
         let out = Command::new("id").arg(flag).output().ok()?;
-        String::from_utf8(out.stdout).ok()?.trim().parse::<u32>().ok()
+        String::from_utf8(out.stdout)
+            .ok()?
+            .trim()
+            .parse::<u32>()
+            .ok()
     };
     if id("-u")? != 0 {
         return None;
     }
     let of_postgres = |flag| {
         let out = Command::new("id").args([flag, "postgres"]).output().ok()?;
-        String::from_utf8(out.stdout).ok()?.trim().parse::<u32>().ok()
+        String::from_utf8(out.stdout)
+            .ok()?
+            .trim()
+            .parse::<u32>()
+            .ok()
     };
     match (of_postgres("-u"), of_postgres("-g")) {
         (Some(uid), Some(gid)) => Some((uid, gid)),
