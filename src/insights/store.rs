@@ -982,3 +982,101 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("insights.sqlite"))
+            .await
+            .unwrap();
+        (store, dir)
+    }
+
+    /// The SQL is written with Postgres's `$N`; SQLite must bind those by number (not
+    /// by order of appearance), also when one is used twice, as the lease's is.
+    #[tokio::test]
+    async fn sqlite_binds_dollar_placeholders_by_number() {
+        let (store, _dir) = sqlite().await;
+        let text: String = sqlx::query_scalar("SELECT $2 || '-' || $1 || '-' || $2")
+            .bind("a")
+            .bind("b")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(text, "b-a-b");
+    }
+
+    /// What the SQLite-only pool set before the Any driver: every connection of the
+    /// pool gets it, so it is checked on all of them at once.
+    #[tokio::test]
+    async fn every_sqlite_connection_is_in_wal_mode_with_normal_sync_a_busy_timeout_and_foreign_keys(
+    ) {
+        let (store, _dir) = sqlite().await;
+        let mut connections = Vec::new();
+        for _ in 0..4 {
+            connections.push(store.pool.acquire().await.unwrap());
+        }
+        for connection in &mut connections {
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut **connection)
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal");
+            for (pragma, expected) in [
+                ("PRAGMA synchronous", 1),
+                ("PRAGMA busy_timeout", 5_000),
+                ("PRAGMA foreign_keys", 1),
+            ] {
+                let value: i64 = sqlx::query_scalar(pragma)
+                    .fetch_one(&mut **connection)
+                    .await
+                    .unwrap();
+                assert_eq!(value, expected, "{pragma}");
+            }
+        }
+    }
+
+    /// `/forget-me` relies on the foreign key's cascade to delete a question's passages.
+    #[tokio::test]
+    async fn forgetting_a_question_deletes_its_passages() {
+        let (store, _dir) = sqlite().await;
+        let record = QuestionRecord {
+            id: 7 << 16,
+            asked_at: 7,
+            command: "ask".into(),
+            guild_id: None,
+            channel_id: None,
+            asker: Some("asker".into()),
+            question: None,
+            terms_key: "kibo".into(),
+            answered: true,
+            hits: vec![RecordedHit {
+                doc_id: "iss-kibo".into(),
+                section: String::new(),
+                score: 1.0,
+            }],
+            suggestion: None,
+            latency_us: 1,
+        };
+        store.insert_questions(&[record]).await.unwrap();
+        assert_eq!(store.forget("asker").await.unwrap(), 1);
+        let hits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM question_hits")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(hits, 0);
+    }
+
+    #[test]
+    fn each_backend_has_every_migration() {
+        for (i, &(version, _, sqlite, postgres)) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(version, i as i64 + 1);
+            assert!(sqlite.contains("CREATE TABLE") && postgres.contains("CREATE TABLE"));
+            assert!(!postgres.contains("WITHOUT ROWID") && !postgres.contains("AUTOINCREMENT"));
+        }
+        assert_eq!(SCHEMA_VERSION, 2);
+    }
+}
