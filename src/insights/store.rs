@@ -188,45 +188,26 @@ impl Store {
             path: name.clone(),
             source,
         };
+        let io_error = |e| open_error(sqlx::Error::Io(e));
         let (backend, options, pool_options) = match database {
             Database::Sqlite(path) => {
-                let path = std::path::absolute(path).map_err(|e| open_error(sqlx::Error::Io(e)))?;
-                create_private_file(&path).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+                let path = std::path::absolute(path).map_err(io_error)?;
+                create_private_file(&path).map_err(io_error)?;
                 // The Any driver takes a URL; SQLite's own options write it, escaping
-                // what a file name may hold. The URL cannot carry the journal mode or
-                // synchronous setting, so each connection sets them as it opens.
+                // what a file name may hold.
                 let url = SqliteConnectOptions::new()
                     .filename(&path)
                     .create_if_missing(true)
                     .to_url_lossy();
                 let options = AnyConnectOptions::from_url(&url).map_err(open_error)?;
-                let pool =
-                    AnyPoolOptions::new()
-                        .max_connections(4)
-                        .after_connect(|connection, _| {
-                            Box::pin(async move {
-                                // In WAL mode, NORMAL loses no committed transaction when
-                                // the process dies; only a power cut can take the last ones.
-                                connection
-                                    .execute(
-                                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-                                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
-                                    )
-                                    .await?;
-                                Ok(())
-                            })
-                        });
-                (Backend::Sqlite, options, pool)
+                (Backend::Sqlite, options, sqlite_pool_options())
             }
             Database::Postgres(url) => {
                 let options: AnyConnectOptions = url.parse().map_err(open_error)?;
                 // Enough for the writer task, the handlers' votes and a report at once
                 // on each replica, without crowding the server's connection limit.
-                (
-                    Backend::Postgres,
-                    options,
-                    AnyPoolOptions::new().max_connections(8),
-                )
+                let pool = AnyPoolOptions::new().max_connections(8);
+                (Backend::Postgres, options, pool)
             }
         };
         let pool = pool_options
@@ -958,6 +939,26 @@ impl Store {
         };
         run.await.map_err(|e: sqlx::Error| self.query_error(e))
     }
+}
+
+/// The SQLite pool: a few connections (SQLite writes one at a time anyway), each set up
+/// as it opens, since a URL cannot carry the journal mode or synchronous setting.
+fn sqlite_pool_options() -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(4)
+        .after_connect(|connection, _| {
+            Box::pin(async move {
+                // In WAL mode, NORMAL loses no committed transaction when the process
+                // dies; only a power cut can take the last ones.
+                connection
+                    .execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                Ok(())
+            })
+        })
 }
 
 /// Creates an SQLite file (and its folder) readable by its owner only, unless it exists:
