@@ -1071,6 +1071,52 @@ mod tests {
         assert_eq!(hits, 0);
     }
 
+    /// A database the released version made (schema 1 only, with a question in it) is
+    /// brought up to this version's schema and keeps what it held.
+    #[tokio::test]
+    async fn a_database_of_the_first_schema_is_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("insights.sqlite");
+        {
+            let url = format!("sqlite://{}?mode=rwc", path.display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let mut first = Migrator::new(Embedded(Backend::Sqlite)).await.unwrap();
+            first.migrations = Cow::Owned(first.migrations[..1].to_vec());
+            first.run(&pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO questions (id, asked_at, command, terms_key, answered, latency_us)
+                 VALUES (65536, 1, 'ask', 'kibo', 1, 5)",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+        }
+        let store = Store::open(&path).await.unwrap();
+        assert_eq!(
+            store.question(65536).await.unwrap().unwrap().terms_key,
+            "kibo"
+        );
+        let id = store
+            .save_search(&SavedSearch {
+                query: "kibo".into(),
+                user_id: 1,
+                ephemeral: true,
+            })
+            .await
+            .unwrap();
+        assert!(store
+            .saved_search(id, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .is_some());
+        let version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+    }
+
     #[test]
     fn each_backend_has_every_migration() {
         for (i, &(version, _, sqlite, postgres)) in MIGRATIONS.iter().enumerate() {
