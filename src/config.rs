@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::answer::AnswerSettings;
-use crate::insights::InsightsConfig;
+use crate::insights::{self, Database, InsightsConfig};
 
 /// A config file that cannot be used, with the file and line or key at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -41,12 +41,19 @@ struct RawConfig {
     insights: RawInsights,
     #[serde(default)]
     http: RawHttp,
+    database: RawDatabase,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawHttp {
     listen: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -164,6 +171,9 @@ pub struct Config {
     /// `[http] listen`: where to take Discord's interactions over HTTP instead of the
     /// gateway; `None` (the default) for the gateway.
     pub http_listen: Option<std::net::SocketAddr>,
+    /// `[database] url`: the database replicas share; `None` (the default) for SQLite
+    /// next to the index (see [`Config::database`]). Its `Debug` hides the password.
+    pub database_url: Option<Database>,
 }
 
 /// The `[limits]` section: how many questions a user may ask, and how many answers are
@@ -257,6 +267,15 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The database for insights and what replicas share: `[database] url`, or else
+    /// `insights.sqlite` next to the index folder (which a command-line `--index` may
+    /// have moved since the file was read).
+    pub fn database(&self) -> Database {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| Database::Sqlite(insights::database_path(&self.index_path)))
+    }
+
     /// Reads and validates a config file. Relative paths in it are taken from the file's folder.
     ///
     /// # Errors
@@ -440,6 +459,14 @@ impl Config {
                 ));
             }
         }
+        // The message never repeats the URL: it may hold a password.
+        let database_url = match &raw.database.url {
+            Some(url) => Some(
+                Database::from_url(url.get_ref(), base)
+                    .map_err(|e| Invalid::new("[database] url", url, e.to_string()))?,
+            ),
+            None => None,
+        };
         let ids = |ids: Vec<Spanned<u64>>| ids.into_iter().map(Spanned::into_inner).collect();
         Ok(Config {
             corpus_path: resolve(raw.corpus.path.unwrap_or_else(|| PathBuf::from("corpus"))),
@@ -487,6 +514,7 @@ impl Config {
             metrics_listen,
             insights,
             http_listen,
+            database_url,
         })
     }
 }
@@ -515,6 +543,45 @@ mod tests {
             }
         );
         assert_eq!(config.insights, InsightsConfig::default());
+        assert_eq!(
+            config.database(),
+            Database::Sqlite(PathBuf::from("/srv/bot/.spacecollab/insights.sqlite"))
+        );
+    }
+
+    #[test]
+    fn a_database_url_is_read_and_its_password_never_shown() {
+        let text = "[database]\nurl = \"postgres://bot:hunter2@db:5432/spacecollab\"\n";
+        let config = Config::parse(text, Path::new(""), "c.toml").unwrap();
+        assert_eq!(
+            config.database(),
+            Database::Postgres("postgres://bot:hunter2@db:5432/spacecollab".into())
+        );
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let text = "[database]\nurl = \"sqlite://shared/insights.sqlite\"\n";
+        let config = Config::parse(text, Path::new("/srv"), "c.toml").unwrap();
+        assert_eq!(
+            config.database(),
+            Database::Sqlite(PathBuf::from("/srv/shared/insights.sqlite"))
+        );
+    }
+
+    #[test]
+    fn a_database_url_of_another_kind_is_refused_without_repeating_it() {
+        let text = "[index]\nthreads = 2\n\n[database]\nurl = \"mysql://bot:hunter2@db/x\"\n";
+        let error = Config::parse(text, Path::new(""), "c.toml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "c.toml:5: `[database] url` must start with postgres://, postgresql:// or sqlite://"
+        );
+        let error = Config::parse("[database]\nurl = \"not a url\"\n", Path::new(""), "c.toml")
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("c.toml:2: `[database] url` is not a valid URL"),
+            "{error}"
+        );
     }
 
     #[test]

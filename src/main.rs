@@ -11,11 +11,12 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use spacecollab::answer::{Answer, Engine};
+use spacecollab::cluster::{Cluster, ClusterError};
 use spacecollab::config::{Config, ConfigError, ShardRange};
 use spacecollab::discord::redact::{redact, RedactingWriter};
 use spacecollab::discord::Token;
 use spacecollab::index::{CrashPoint, IndexError};
-use spacecollab::insights::{self, Asked, QuestionRecord, Store};
+use spacecollab::insights::{self, Asked, Database, QuestionRecord, Store};
 use spacecollab::reindex::{self, Reindexer, Stage};
 use spacecollab::{corpus, terminal};
 
@@ -205,6 +206,45 @@ fn closed_pipe(error: &anyhow::Error) -> bool {
     })
 }
 
+/// `spacecollab index`; with a shared (Postgres) database, under the cluster's reindex
+/// lease, and announced there so that every replica rebuilds its own index.
+fn index_and_announce(
+    config: &Config,
+    full: bool,
+    crash_at: Option<CrashPoint>,
+) -> anyhow::Result<()> {
+    let database = match &config.database_url {
+        Some(database) if database.backend() == "postgres" => database,
+        _ => return rebuild(config, full, crash_at),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let cluster = runtime.block_on(async {
+        let store = Store::connect(database)
+            .await
+            .with_context(|| format!("cannot open the database {}", database.name()))?;
+        anyhow::Ok(Cluster::new(store, Cluster::default_replica_name()))
+    })?;
+    let lease = runtime
+        .block_on(cluster.lease("spacecollab index"))
+        .map_err(|error| match error {
+            ClusterError::Busy { .. } => anyhow::Error::new(UsageError(error.to_string())),
+            ClusterError::Database(error) => {
+                anyhow::Error::new(error).context("cannot take the cluster's reindex lease")
+            }
+        })?;
+    let built = rebuild(config, full, crash_at);
+    let corpus = built.is_ok().then(|| {
+        format!(
+            "{:016x}",
+            spacecollab::watch::fingerprint(&config.corpus_path)
+        )
+    });
+    if let Err(error) = runtime.block_on(lease.finish(corpus.as_deref())) {
+        tracing::error!(%error, "cannot announce the new index to the replicas");
+    }
+    built
+}
+
 fn load_config(path: Option<&PathBuf>) -> anyhow::Result<Config> {
     let default = PathBuf::from("config.toml");
     match path {
@@ -235,7 +275,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crash_at,
         } => {
             apply(&paths, &mut config);
-            rebuild(&config, full, crash_at)?;
+            index_and_announce(&config, full, crash_at)?;
         }
         Command::Ask {
             question,
@@ -406,7 +446,7 @@ fn record_question(config: &Config, answer: &Answer, latency: Duration) {
         eprintln!("warning: the question was not recorded: insights are turned off (`enabled = false` under [insights])");
         return;
     }
-    let path = insights::database_path(&config.index_path);
+    let database = config.database();
     let asked = Asked {
         command: "cli",
         latency,
@@ -415,7 +455,7 @@ fn record_question(config: &Config, answer: &Answer, latency: Duration) {
     let record = QuestionRecord::new(insights::new_answer_id(), answer, asked, &config.insights);
     let written = current_thread_runtime().and_then(|runtime| {
         runtime.block_on(async {
-            let store = Store::open(&path).await?;
+            let store = Store::connect(&database).await?;
             store.insert_questions(&[record]).await?;
             store.close().await;
             Ok(())
@@ -432,8 +472,12 @@ fn insights_report(config: &Config, days: u32) -> anyhow::Result<insights::Repor
     let engine = open_or_build(config)?;
     let snapshot = engine.snapshot();
     let documents = snapshot.documents();
-    let path = insights::database_path(&config.index_path);
-    if !path.exists() {
+    let database = config.database();
+    let missing = match &database {
+        Database::Sqlite(path) => Some(path).filter(|path| !path.exists()),
+        Database::Postgres(_) => None,
+    };
+    if let Some(path) = missing {
         eprintln!("No question recorded yet: there is no {}.", path.display());
         return Ok(insights::Report {
             days,
@@ -442,7 +486,7 @@ fn insights_report(config: &Config, days: u32) -> anyhow::Result<insights::Repor
         });
     }
     current_thread_runtime()?.block_on(async {
-        let store = Store::open(&path).await?;
+        let store = Store::connect(&database).await?;
         store.delete_expired(config.insights.retention_days).await?;
         let report = store.report(days, documents).await?;
         store.close().await;

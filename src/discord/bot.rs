@@ -21,7 +21,7 @@ use super::sessions::Sessions;
 use crate::answer::{Answer, Engine};
 use crate::cluster::Cluster;
 use crate::config::Config;
-use crate::insights::{Asked, Insights, QuestionRecord};
+use crate::insights::{Asked, Insights, QuestionRecord, Store};
 use crate::reindex::Reindexer;
 
 /// What users who write while the bot shuts down read.
@@ -44,6 +44,8 @@ pub struct Bot {
     pub(super) insights: Option<Insights>,
     /// The other replicas serving the same corpus, when the database is shared.
     pub(super) cluster: Option<Cluster>,
+    /// The database searches are kept in, when there is one.
+    database: Option<Store>,
 }
 
 impl Bot {
@@ -57,6 +59,7 @@ impl Bot {
             limits: Limits::new(&config.limits),
             insights: None,
             cluster: None,
+            database: None,
             config,
         }
     }
@@ -74,8 +77,8 @@ impl Bot {
     /// # Errors
     /// The database's error.
     pub async fn database_answers(&self) -> Result<(), crate::insights::InsightsError> {
-        match &self.insights {
-            Some(insights) => insights.store.ping().await,
+        match &self.database {
+            Some(store) => store.ping().await,
             None => Ok(()),
         }
     }
@@ -86,12 +89,17 @@ impl Bot {
         self
     }
 
-    /// The bot, recording questions and votes in `insights` (none when `None`), and
-    /// keeping its searches in the same database when there is one.
-    pub fn with_insights(mut self, insights: Option<Insights>) -> Bot {
-        if let Some(insights) = &insights {
-            self.sessions = Sessions::Database(insights.store.clone());
+    /// The bot, keeping its searches in `database` (in memory when `None`).
+    pub fn with_database(mut self, database: Option<Store>) -> Bot {
+        if let Some(store) = &database {
+            self.sessions = Sessions::Database(store.clone());
         }
+        self.database = database;
+        self
+    }
+
+    /// The bot, recording questions and votes in `insights` (none when `None`).
+    pub fn with_insights(mut self, insights: Option<Insights>) -> Bot {
         self.insights = insights;
         self
     }

@@ -15,8 +15,9 @@ use super::rest::Rest;
 use super::retry::RetryPolicy;
 use super::Token;
 use crate::answer::Engine;
+use crate::cluster::{self, Cluster};
 use crate::config::Config;
-use crate::insights::{self, Insights, Writer};
+use crate::insights::{Insights, Store, Writer};
 use crate::reindex::Reindexer;
 use crate::watch;
 
@@ -36,15 +37,31 @@ impl Service {
     /// # Errors
     /// When the database, the REST client or the metrics endpoint cannot be started.
     pub async fn start(config: Config, engine: Arc<Engine>, token: &Token) -> anyhow::Result<Self> {
+        let database = config.database();
         let (insights, writer) = if config.insights.enabled {
-            let path = insights::database_path(&config.index_path);
-            let (insights, writer) = Insights::start(&path, config.insights)
+            let (insights, writer) = Insights::start(&database, config.insights)
                 .await
                 .context("cannot start recording insights")?;
             (Some(insights), Some(writer))
         } else {
             (None, None)
         };
+        // Searches (and, when shared, the cluster) live in the database whenever there
+        // is one: insights on, or a `[database] url` set.
+        let store = match &insights {
+            Some(insights) => Some(insights.store.clone()),
+            None if config.database_url.is_some() => Some(
+                Store::connect(&database)
+                    .await
+                    .with_context(|| format!("cannot open the database {}", database.name()))?,
+            ),
+            None => None,
+        };
+        // Postgres is shared by replicas: follow the reindexes of the others.
+        let cluster = store
+            .as_ref()
+            .filter(|store| store.backend() == "postgres")
+            .map(|store| Cluster::new(store.clone(), Cluster::default_replica_name()));
         let rest = Arc::new(
             Rest::new(
                 token.secret(),
@@ -69,6 +86,19 @@ impl Service {
             timing.poll,
             stopped.clone(),
         ));
+        if let Some(cluster) = &cluster {
+            tracing::info!(
+                replica = cluster.replica(),
+                "one replica of a cluster: following its reindexes"
+            );
+            tokio::spawn(cluster::follow(
+                cluster.clone(),
+                Arc::clone(&reindexer),
+                Arc::clone(&engine),
+                cluster::POLL_INTERVAL,
+                stopped.clone(),
+            ));
+        }
         if config.watch {
             tokio::spawn(watch::watch_corpus(
                 Arc::clone(&reindexer),
@@ -78,7 +108,11 @@ impl Service {
                 stopped,
             ));
         }
-        let bot = Arc::new(Bot::new(config, engine, reindexer).with_insights(insights));
+        let bot = Bot::new(config, engine, reindexer)
+            .with_insights(insights)
+            .with_database(store)
+            .in_cluster(cluster);
+        let bot = Arc::new(bot);
         Ok(Service {
             bot,
             rest,

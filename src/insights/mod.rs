@@ -1,6 +1,8 @@
 //! Insights: what people asked, whether the corpus answered, and what they thought of
 //! the answers, kept in an embedded SQLite database (`insights.sqlite`, next to the
-//! index) so that admins can see what the corpus fails to answer. Never imports Discord
+//! index) or in the Postgres server replicas share (`[database] url`), so that admins
+//! can see what the corpus fails to answer. The same database holds what replicas must
+//! agree on (saved searches, leases, reindex announcements). Never imports Discord
 //! types, and never sits on the path of an answer: questions are recorded through a
 //! bounded queue ([`Recorder`]) that a single writer task empties, and a failing
 //! database only costs records, which are counted and logged.
@@ -9,7 +11,7 @@
 //! text only when `store_question_text` is on, and nothing older than
 //! `retention_days`.
 
-mod pending;
+mod database;
 mod recorder;
 mod report;
 mod store;
@@ -20,10 +22,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-pub use pending::{Announcement, Lease, SavedSearch};
+pub use database::{Database, DatabaseUrlError};
 pub use recorder::{Losses, Recorder, Writer};
 pub use report::{passage, DislikedAnswer, Report, UnansweredGroup};
-pub use store::{Counts, Store, Vote};
+pub use store::{
+    Announcement, Counts, Lease, SavedSearch, Store, Vote, SCHEMA_VERSION, SEARCH_LIFETIME,
+};
 
 use crate::analyzer::analyze;
 use crate::answer::Answer;
@@ -61,10 +65,11 @@ pub fn database_path(index_path: &Path) -> PathBuf {
         .join("insights.sqlite")
 }
 
-/// Why the insights database cannot be used; each names the file.
+/// Why the insights database cannot be used; each names the file, or the server
+/// (without its password).
 #[derive(Debug, thiserror::Error)]
 pub enum InsightsError {
-    /// The file cannot be opened or created as an SQLite database.
+    /// The SQLite file cannot be opened or created, or the Postgres server reached.
     #[error("cannot open the insights database {path}: {source} (set `enabled = false` under [insights] to run without it)")]
     Open {
         path: String,
@@ -85,7 +90,8 @@ pub enum InsightsError {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
-    /// The salt file beside the database cannot be read or written.
+    /// The salt file beside the database cannot be read or written, or the shared salt
+    /// in Postgres is not one.
     #[error("cannot use the salt file {path}: {source}")]
     Salt {
         path: String,
@@ -296,6 +302,25 @@ impl AskerHasher {
         }
     }
 
+    /// The salt every replica sharing `store` uses, kept in the database: made by the
+    /// first to ask, so that all hash a user alike (one vote per person, `/forget-me`
+    /// on any replica).
+    ///
+    /// # Errors
+    /// When the database refuses, or holds no 32-byte hex salt.
+    pub async fn shared(store: &Store) -> Result<AskerHasher, InsightsError> {
+        let mut salt = [0u8; 32];
+        for chunk in salt.chunks_mut(8) {
+            chunk.copy_from_slice(&random_u64().to_le_bytes());
+        }
+        let kept = store.setting_or_insert("asker_salt", &hex(&salt)).await?;
+        let salt = parse_hex(kept.trim()).ok_or_else(|| InsightsError::Salt {
+            path: format!("{} (settings.asker_salt)", store.path()),
+            source: std::io::Error::other("it does not hold a 64-digit hex salt"),
+        })?;
+        Ok(AskerHasher { salt })
+    }
+
     /// The hash that stands for a user: SHA-256 of the salt and the id, in hex.
     pub fn hash(&self, user_id: u64) -> String {
         let mut digest = Sha256::new();
@@ -372,18 +397,21 @@ pub struct Insights {
 pub const QUEUE_CAPACITY: usize = 4_096;
 
 impl Insights {
-    /// Opens (or creates) the database at `path` and its salt, deletes what is older
+    /// Connects to (or creates) the database and reads its salt, deletes what is older
     /// than the retention period, and starts the writer task (and a daily clean-up)
     /// on the current tokio runtime.
     ///
     /// # Errors
-    /// See [`Store::open`] and [`AskerHasher::load_or_create`].
+    /// See [`Store::connect`] and [`AskerHasher::load_or_create`].
     pub async fn start(
-        path: &Path,
+        database: &Database,
         settings: InsightsConfig,
     ) -> Result<(Insights, Writer), InsightsError> {
-        let store = Store::open(path).await?;
-        let hasher = AskerHasher::load_or_create(&salt_path(path))?;
+        let store = Store::connect(database).await?;
+        let hasher = match database {
+            Database::Sqlite(path) => AskerHasher::load_or_create(&salt_path(path))?,
+            Database::Postgres(_) => AskerHasher::shared(&store).await?,
+        };
         store.delete_expired(settings.retention_days).await?;
         let (recorder, writer) = Recorder::start(store.clone(), QUEUE_CAPACITY);
         let daily = store.clone();

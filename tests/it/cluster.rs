@@ -91,7 +91,12 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
     assert_eq!(answers.len(), INTERACTIONS);
     let mut deferred = 0;
     for (id, (status, body, _)) in answers.iter() {
-        assert_eq!(*status, 200, "interaction {id} was lost: {body}\n{}", cluster.logs());
+        assert_eq!(
+            *status,
+            200,
+            "interaction {id} was lost: {body}\n{}",
+            cluster.logs()
+        );
         match body["type"].as_u64() {
             Some(4) => {}
             Some(5) => deferred += 1,
@@ -154,8 +159,16 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
     let json = "application/json";
     let forger = SigningKey::from_bytes(&[0x22; 32]);
     let refusals = [
-        (balancer.post_raw(body.clone(), now(), &forger, json).await, 401),
-        (balancer.post_raw(body.clone(), now() - 600, balancer.key(), json).await, 401),
+        (
+            balancer.post_raw(body.clone(), now(), &forger, json).await,
+            401,
+        ),
+        (
+            balancer
+                .post_raw(body.clone(), now() - 600, balancer.key(), json)
+                .await,
+            401,
+        ),
         (balancer.unsigned(Method::POST, body.clone()).await, 401),
         (
             balancer
@@ -164,13 +177,22 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
             413,
         ),
         (balancer.unsigned(Method::GET, Vec::new()).await, 405),
-        (balancer.post_raw(b"{\"type\":".to_vec(), now(), balancer.key(), json).await, 400),
+        (
+            balancer
+                .post_raw(b"{\"type\":".to_vec(), now(), balancer.key(), json)
+                .await,
+            400,
+        ),
     ];
     for (n, (answer, status)) in refusals.iter().enumerate() {
         assert_eq!(answer.status, *status, "refusal {n}: {:?}", answer.body);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(cluster.questions_recorded().await, recorded, "a refused request was answered");
+    assert_eq!(
+        cluster.questions_recorded().await,
+        recorded,
+        "a refused request was answered"
+    );
 
     // --- /reindex through the balancer: a second one meanwhile is told one is
     // running, and every replica serves the new generation within 10 seconds.
@@ -190,11 +212,13 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
             &admin(),
         )
     };
-    let (one, two) = tokio::join!(
-        balancer.post(&reindex(false)),
-        balancer.post(&reindex(false))
-    );
-    let (winner, loser) = if one.body["type"] == 5 { (one, two) } else { (two, one) };
+    let (first, second) = (reindex(false), reindex(false));
+    let (one, two) = tokio::join!(balancer.post(&first), balancer.post(&second));
+    let (winner, loser) = if one.body["type"] == 5 {
+        (one, two)
+    } else {
+        (two, one)
+    };
     assert_eq!(winner.body["type"], 5, "{}", winner.body);
     assert_eq!(loser.body["type"], 4, "{}", loser.body);
     let refusal = loser.body["data"]["content"].as_str().unwrap_or_default();
@@ -202,11 +226,30 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
         refusal.contains("already running") && refusal.contains("on replica"),
         "{refusal}"
     );
+    let summary = cluster
+        .fake
+        .wait_for(CONVERGENCE, |r| {
+            r.method == "PATCH" && r.body.to_string().contains("Reindex done")
+        })
+        .await
+        .expect("the reindex summary is edited in");
+    assert!(
+        summary
+            .body
+            .to_string()
+            .contains("Added (1): The Zyxtrelion relay"),
+        "{}",
+        summary.body
+    );
     for replica in &cluster.replicas {
         let endpoint = replica.interactions();
         loop {
             let answer = endpoint.post(&ask("What is the Zyxtrelion relay?")).await;
-            if answer.body.to_string().contains("Zyxtrelion") {
+            // The document's own title, not the question echoed in a "nothing found".
+            let title = answer.body["data"]["embeds"][0]["title"]
+                .as_str()
+                .unwrap_or_default();
+            if title.contains("The Zyxtrelion relay") {
                 break;
             }
             assert!(
@@ -227,7 +270,8 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
 impl Cluster {
     /// Questions the shared database holds for the last day.
     async fn questions_recorded(&self) -> u64 {
-        let store = spacecollab::insights::Store::connect_url(&self.postgres.url)
+        let database = spacecollab::insights::Database::Postgres(self.postgres.url.clone());
+        let store = spacecollab::insights::Store::connect(&database)
             .await
             .expect("connect to the cluster's database");
         store.report(1, &[]).await.expect("a report").questions

@@ -3,6 +3,8 @@
 //! One binary links the library once and runs every test in one process.
 
 mod cli;
+mod cluster;
+mod database;
 mod discord;
 mod engine;
 mod eval;

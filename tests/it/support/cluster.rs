@@ -92,7 +92,11 @@ impl Replica {
                 }
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
-                panic!("replica {} exited ({status}); its log:\n{}", self.name, self.log_text());
+                panic!(
+                    "replica {} exited ({status}); its log:\n{}",
+                    self.name,
+                    self.log_text()
+                );
             }
             assert!(
                 Instant::now() < deadline,
@@ -178,7 +182,10 @@ impl Balancer {
                     std::fs::read_to_string(&self.log).unwrap_or_default()
                 );
             }
-            assert!(Instant::now() < deadline, "HAProxy never passed a request on");
+            assert!(
+                Instant::now() < deadline,
+                "HAProxy never passed a request on"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -206,7 +213,9 @@ impl Cluster {
     /// Starts everything on a copy of `corpus` and waits until the balancer passes
     /// requests on and every replica is ready.
     pub async fn start(corpus: &Path) -> Cluster {
-        let postgres = Postgres::start().await;
+        let postgres = tokio::task::spawn_blocking(Postgres::start)
+            .await
+            .expect("start Postgres");
         let fake = FakeDiscord::start().await;
         let dir = tempfile::tempdir().expect("create temp dir");
         let shared = dir.path().join("corpus");

@@ -18,6 +18,8 @@ pub fn public_key_hex() -> String {
 /// What the endpoint answered.
 #[derive(Debug, Clone)]
 pub struct Answer {
+    /// The HTTP status; 0 when no answer came (the connection failed or closed early),
+    /// with the error as the body.
     pub status: u16,
     /// The body as JSON; `Value::Null` when it is empty or not JSON.
     pub body: Value,
@@ -73,8 +75,7 @@ impl Interactions {
             .header("x-signature-timestamp", timestamp)
             .body(body)
             .send()
-            .await
-            .expect("the endpoint answers");
+            .await;
         answer(response).await
     }
 
@@ -86,8 +87,7 @@ impl Interactions {
             .header("content-type", "application/json")
             .body(body)
             .send()
-            .await
-            .expect("the endpoint answers");
+            .await;
         answer(response).await
     }
 
@@ -97,7 +97,16 @@ impl Interactions {
     }
 }
 
-async fn answer(response: reqwest::Response) -> Answer {
+async fn answer(response: reqwest::Result<reqwest::Response>) -> Answer {
+    let response = match response {
+        Ok(response) => response,
+        Err(error) => {
+            return Answer {
+                status: 0,
+                body: Value::String(error.to_string()),
+            }
+        }
+    };
     let status = response.status().as_u16();
     let bytes = response.bytes().await.unwrap_or_default();
     Answer {

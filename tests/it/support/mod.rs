@@ -5,8 +5,10 @@
 //! support;`, so it must not use anything outside its own folder.
 
 pub mod bot;
+pub mod cluster;
 pub mod fake_discord;
 pub mod interactions;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 
