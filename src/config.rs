@@ -41,6 +41,7 @@ struct RawConfig {
     insights: RawInsights,
     #[serde(default)]
     http: RawHttp,
+    #[serde(default)]
     database: RawDatabase,
 }
 

@@ -91,6 +91,63 @@ impl Interactions {
         answer(response).await
     }
 
+    /// Posts a signed body of `size` bytes the way a careful HTTP client does: the
+    /// headers first, then the body while reading the answer, so that an early answer
+    /// (413 from the Content-Length alone) is read even when the server then closes
+    /// the connection on the rest of the body. Returns the status (0 for none).
+    pub async fn post_oversized(&self, size: usize) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let url = reqwest::Url::parse(&self.url).expect("a URL");
+        let address = format!(
+            "{}:{}",
+            url.host_str().expect("a host"),
+            url.port().expect("a port")
+        );
+        let body = vec![b' '; size];
+        let timestamp = now().to_string();
+        let mut message = timestamp.clone().into_bytes();
+        message.extend_from_slice(&body);
+        let signature = hex::encode(self.key.sign(&message).to_bytes());
+        let head = format!(
+            "POST {} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Content-Length: {size}\r\nX-Signature-Ed25519: {signature}\r\n\
+             X-Signature-Timestamp: {timestamp}\r\nConnection: close\r\n\r\n",
+            url.path()
+        );
+        let Ok(stream) = tokio::net::TcpStream::connect(&address).await else {
+            return 0;
+        };
+        let (mut reader, mut writer) = stream.into_split();
+        if writer.write_all(head.as_bytes()).await.is_err() {
+            return 0;
+        }
+        let sending = tokio::spawn(async move {
+            let _ = writer.write_all(&body).await;
+            writer
+        });
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 1024];
+        let read = tokio::time::timeout(Duration::from_secs(10), async {
+            while !answer.windows(2).any(|w| w == b"\r\n") {
+                match reader.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => answer.extend_from_slice(&buffer[..n]),
+                }
+            }
+        })
+        .await;
+        sending.abort();
+        if read.is_err() {
+            return 0;
+        }
+        // "HTTP/1.1 413 Payload Too Large"
+        String::from_utf8_lossy(&answer)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|status| status.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// The key Discord signs with, for tests that sign something else with it.
     pub fn key(&self) -> &SigningKey {
         &self.key
