@@ -13,10 +13,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use crate::support::bundled_corpus;
 use crate::support::cluster::{percentile, run_load, Cluster};
 use crate::support::fake_discord::{button, command, next_id, string_option, Sender};
 use crate::support::interactions::now;
+use crate::support::{bundled_corpus, servers_installed};
 
 /// Interactions sent in the load run, and how many at once.
 const INTERACTIONS: usize = 1_000;
@@ -64,6 +64,12 @@ fn seed() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
+    if !servers_installed(
+        "three_replicas_behind_haproxy_answer_every_interaction_once",
+        true,
+    ) {
+        return;
+    }
     let mut cluster = Cluster::start(&bundled_corpus()).await;
     let balancer = cluster.balancer.interactions();
 

@@ -14,6 +14,7 @@ use spacecollab::insights::{
 use tempfile::TempDir;
 
 use crate::support::postgres::Postgres;
+use crate::support::servers_installed;
 
 /// A store on a fresh SQLite file; the folder lives as long as the value.
 async fn sqlite() -> (Store, TempDir) {
@@ -336,6 +337,9 @@ async fn sqlite_keeps_the_store_behaviour() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_keeps_the_store_behaviour() {
+    if !servers_installed("postgres_keeps_the_store_behaviour", false) {
+        return;
+    }
     let (store, server) = postgres().await;
     assert_eq!(store.backend(), "postgres");
     store.ping().await.unwrap();
@@ -363,6 +367,12 @@ async fn postgres_keeps_the_store_behaviour() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_many_replicas_taking_a_lease_at_once_on_postgres_exactly_one_wins() {
+    if !servers_installed(
+        "of_many_replicas_taking_a_lease_at_once_on_postgres_exactly_one_wins",
+        false,
+    ) {
+        return;
+    }
     let (store, server) = postgres().await;
     contended_lease(&store, 64).await;
     // Across separate pools too, as separate replicas hold them.
@@ -397,6 +407,9 @@ async fn of_many_replicas_taking_a_lease_at_once_on_postgres_exactly_one_wins() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_searches_are_deleted_on_both_backends() {
+    if !servers_installed("expired_searches_are_deleted_on_both_backends", false) {
+        return;
+    }
     let (sqlite, _dir) = sqlite().await;
     let (postgres, _server) = postgres().await;
     for store in [sqlite, postgres] {
@@ -448,6 +461,12 @@ async fn age_search(store: &Store, id: i64, ms: i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_database_from_a_newer_version_is_refused_without_showing_the_password() {
+    if !servers_installed(
+        "a_postgres_database_from_a_newer_version_is_refused_without_showing_the_password",
+        false,
+    ) {
+        return;
+    }
     let server = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
     let database = Database::Postgres(server.url_with_password("hunter2-secret"));
     let store = Store::connect(&database).await.unwrap();
@@ -491,6 +510,12 @@ async fn a_postgres_database_from_a_newer_version_is_refused_without_showing_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgres_server_that_is_gone_is_named_without_the_password() {
+    if !servers_installed(
+        "a_postgres_server_that_is_gone_is_named_without_the_password",
+        false,
+    ) {
+        return;
+    }
     let server = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
     let database = Database::Postgres(server.url_with_password("hunter2-secret"));
     drop(server);
@@ -503,6 +528,12 @@ async fn a_postgres_server_that_is_gone_is_named_without_the_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replicas_sharing_postgres_hash_askers_alike_and_record_into_one_database() {
+    if !servers_installed(
+        "replicas_sharing_postgres_hash_askers_alike_and_record_into_one_database",
+        false,
+    ) {
+        return;
+    }
     let server = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
     let database = Database::Postgres(server.url.clone());
     let settings = InsightsConfig::default();

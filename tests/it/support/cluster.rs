@@ -128,12 +128,9 @@ pub struct Balancer {
 
 impl Balancer {
     fn start(dir: &Path, replicas: &[Replica]) -> Balancer {
-        let haproxy = ["/usr/sbin/haproxy", "/usr/bin/haproxy", "/usr/local/sbin/haproxy"]
-            .into_iter()
-            .find(|path| Path::new(path).exists())
-            .unwrap_or_else(|| {
-                panic!("HAProxy is not installed: apt-get install haproxy (the cluster test runs the real balancer; .ci/run installs it)")
-            });
+        let haproxy = haproxy_path().unwrap_or_else(|| {
+            panic!("HAProxy is not installed: apt-get install haproxy (the cluster test runs the real balancer; .ci/run installs it)")
+        });
         let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/haproxy.cfg");
         let address = free_address();
         let log = dir.join("haproxy.log");
@@ -268,6 +265,17 @@ impl Cluster {
             .map(|r| format!("--- {}\n{}", r.name, r.log_text()))
             .collect()
     }
+}
+
+/// Where Debian's HAProxy is, if it is installed.
+pub fn haproxy_path() -> Option<&'static str> {
+    [
+        "/usr/sbin/haproxy",
+        "/usr/bin/haproxy",
+        "/usr/local/sbin/haproxy",
+    ]
+    .into_iter()
+    .find(|path| Path::new(path).exists())
 }
 
 /// A port nobody listens on now, on 127.0.0.1.

@@ -324,3 +324,31 @@ pub fn write_modules(dir: &Path, count: usize) {
         .expect("write a generated document");
     }
 }
+
+/// Whether the servers a real-parts test runs (Debian's `postgresql`, `haproxy`) are
+/// installed. In CI (`CI` set), a missing one fails the test loudly: `.ci/run`
+/// installs them. Elsewhere, as on a fresh clone with only the Rust toolchain, the test
+/// prints that it is skipped and what to install, and passes.
+pub fn servers_installed(test: &str, haproxy: bool) -> bool {
+    let mut missing = Vec::new();
+    if !postgres::installed() {
+        missing.push("postgresql");
+    }
+    if haproxy && cluster::haproxy_path().is_none() {
+        missing.push("haproxy");
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "{test} needs Debian's {} (apt-get install {})",
+        missing.join(" and "),
+        missing.join(" ")
+    );
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{message}, which CI must install (.ci/run does)"
+    );
+    eprintln!("SKIPPED: {message}; not installed here");
+    false
+}

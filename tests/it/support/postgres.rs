@@ -171,7 +171,21 @@ enum Exit {
 
 /// The folder of `initdb`, `postgres` and `createdb`: the newest of Debian's
 /// `/usr/lib/postgresql/<version>/bin`.
+/// Whether Debian's PostgreSQL server is installed.
+pub fn installed() -> bool {
+    find_binaries().is_some()
+}
+
 fn binaries() -> PathBuf {
+    find_binaries().unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL is not installed: apt-get install postgresql (the tests of the \
+             Postgres store start a server from /usr/lib/postgresql/*/bin)"
+        )
+    })
+}
+
+fn find_binaries() -> Option<PathBuf> {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -186,13 +200,7 @@ fn binaries() -> PathBuf {
         })
         .collect();
     found.sort();
-    match found.pop() {
-        Some((_, bin)) => bin,
-        None => panic!(
-            "PostgreSQL is not installed: apt-get install postgresql (the tests of the \
-             Postgres store start a server from /usr/lib/postgresql/*/bin)"
-        ),
-    }
+    found.pop().map(|(_, bin)| bin)
 }
 
 /// The `postgres` user's uid and gid when running as root, else `None` (the server
