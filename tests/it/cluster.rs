@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
-use crate::support::cluster::{percentile, run_load, Cluster};
+use crate::support::cluster::{percentile, run_load, Cluster, Replica};
 use crate::support::fake_discord::{button, command, next_id, string_option, Sender};
 use crate::support::interactions::now;
 use crate::support::{bundled_corpus, servers_installed};
@@ -247,29 +247,70 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
         summary.body
     );
     for replica in &cluster.replicas {
-        let endpoint = replica.interactions();
-        loop {
-            let answer = endpoint.post(&ask("What is the Zyxtrelion relay?")).await;
-            // The document's own title, not the question echoed in a "nothing found".
-            let title = answer.body["data"]["embeds"][0]["title"]
-                .as_str()
-                .unwrap_or_default();
-            if title.contains("The Zyxtrelion relay") {
-                break;
-            }
-            assert!(
-                asked.elapsed() < CONVERGENCE,
-                "{} did not serve the new generation within {CONVERGENCE:?}\n{}",
-                replica.name,
-                cluster.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        serves_title(replica, "What is the Zyxtrelion relay?", "The Zyxtrelion relay", asked, &cluster).await;
     }
     eprintln!(
         "cluster: every replica served the new generation {:.1} s after /reindex",
         asked.elapsed().as_secs_f64()
     );
+
+    // --- A replica that was down catches up when it starts; `spacecollab index` run
+    // anywhere against the shared corpus (here, into an index of its own) brings the
+    // running replicas along.
+    cluster.replicas[2].kill();
+    std::fs::write(
+        cluster.corpus.join("quorvanth.md"),
+        "---\ntitle: The Quorvanth beacon\nsummary: A second test document.\n---\n\
+         # The Quorvanth beacon\n\nThe Quorvanth beacon is a navigation aid that two agencies \
+         placed in lunar orbit, added while one replica was down.\n",
+    )
+    .unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let asked = Instant::now();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_spacecollab"))
+        .arg("--config")
+        .arg(&cluster.config)
+        .arg("index")
+        .arg("--index")
+        .arg(outside.path().join("index"))
+        .env("SPACECOLLAB_REPLICA", "an admin's laptop")
+        .status()
+        .expect("run spacecollab index");
+    assert!(status.success());
+    for replica in &cluster.replicas[..2] {
+        serves_title(replica, "Where is the Quorvanth beacon?", "The Quorvanth beacon", asked, &cluster).await;
+    }
+    cluster.replicas[2].restart();
+    cluster.replicas[2].wait_ready().await;
+    serves_title(
+        &cluster.replicas[2],
+        "Where is the Quorvanth beacon?",
+        "The Quorvanth beacon",
+        Instant::now(),
+        &cluster,
+    )
+    .await;
+}
+
+/// Waits until `replica` answers `question` with a passage of the document `title`,
+/// failing if that takes longer than [`CONVERGENCE`] from `since`.
+async fn serves_title(replica: &Replica, question: &str, title: &str, since: Instant, cluster: &Cluster) {
+    let endpoint = replica.interactions();
+    loop {
+        let answer = endpoint.post(&ask(question)).await;
+        // The document's own title, not the question echoed in a "nothing found".
+        let shown = answer.body["data"]["embeds"][0]["title"].as_str().unwrap_or_default();
+        if shown.contains(title) {
+            return;
+        }
+        assert!(
+            since.elapsed() < CONVERGENCE,
+            "{} did not serve {title:?} within {CONVERGENCE:?}\n{}",
+            replica.name,
+            cluster.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 impl Cluster {

@@ -203,6 +203,8 @@ pub struct Cluster {
     pub balancer: Balancer,
     /// The corpus every replica reads.
     pub corpus: PathBuf,
+    /// The config every replica runs with.
+    pub config: PathBuf,
     _dir: TempDir,
 }
 
@@ -254,6 +256,7 @@ impl Cluster {
             replicas,
             balancer,
             corpus: shared,
+            config,
             _dir: dir,
         }
     }
