@@ -247,7 +247,14 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
         summary.body
     );
     for replica in &cluster.replicas {
-        serves_title(replica, "What is the Zyxtrelion relay?", "The Zyxtrelion relay", asked, &cluster).await;
+        serves_title(
+            replica,
+            "What is the Zyxtrelion relay?",
+            "The Zyxtrelion relay",
+            asked,
+            &cluster,
+        )
+        .await;
     }
     eprintln!(
         "cluster: every replica served the new generation {:.1} s after /reindex",
@@ -278,7 +285,14 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
         .expect("run spacecollab index");
     assert!(status.success());
     for replica in &cluster.replicas[..2] {
-        serves_title(replica, "Where is the Quorvanth beacon?", "The Quorvanth beacon", asked, &cluster).await;
+        serves_title(
+            replica,
+            "Where is the Quorvanth beacon?",
+            "The Quorvanth beacon",
+            asked,
+            &cluster,
+        )
+        .await;
     }
     cluster.replicas[2].restart();
     cluster.replicas[2].wait_ready().await;
@@ -294,12 +308,20 @@ async fn three_replicas_behind_haproxy_answer_every_interaction_once() {
 
 /// Waits until `replica` answers `question` with a passage of the document `title`,
 /// failing if that takes longer than [`CONVERGENCE`] from `since`.
-async fn serves_title(replica: &Replica, question: &str, title: &str, since: Instant, cluster: &Cluster) {
+async fn serves_title(
+    replica: &Replica,
+    question: &str,
+    title: &str,
+    since: Instant,
+    cluster: &Cluster,
+) {
     let endpoint = replica.interactions();
     loop {
         let answer = endpoint.post(&ask(question)).await;
         // The document's own title, not the question echoed in a "nothing found".
-        let shown = answer.body["data"]["embeds"][0]["title"].as_str().unwrap_or_default();
+        let shown = answer.body["data"]["embeds"][0]["title"]
+            .as_str()
+            .unwrap_or_default();
         if shown.contains(title) {
             return;
         }

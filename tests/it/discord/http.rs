@@ -176,3 +176,52 @@ async fn health_and_readiness_are_served_for_the_balancer() {
     }
     bot.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_registers_once_and_serve_http_needs_the_public_key() {
+    let fake = crate::support::fake_discord::FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[discord]\napi_base_url = \"{}\"\nguild_ids = [5]\n",
+            fake.api_base
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let config = config.clone();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_spacecollab"))
+                .arg("--config")
+                .arg(&config)
+                .args(&args)
+                .env(
+                    "DISCORD_TOKEN",
+                    "MTAxMDEwMTAxMDEw.GxYzAb.fake-token_for-tests",
+                )
+                .output()
+                .expect("run spacecollab")
+        })
+    };
+    let registered = run(&["register"]).await.unwrap();
+    assert!(registered.status.success(), "{registered:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&registered.stdout).trim(),
+        "Registered the commands."
+    );
+    let put = fake
+        .wait_for(Duration::from_secs(5), |r| {
+            r.method == "PUT"
+                && r.path == format!("/api/v10/applications/{APPLICATION_ID}/guilds/5/commands")
+        })
+        .await;
+    assert!(put.is_some(), "{:?}", fake.requests());
+
+    let refused = run(&["serve", "--http", "127.0.0.1:0"]).await.unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("[discord] public_key"), "{stderr}");
+}
