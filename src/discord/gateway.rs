@@ -4,7 +4,7 @@
 //! imports serenity; it decides nothing about what to answer.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -58,10 +58,12 @@ pub async fn serve(
     let guild_ids = config.discord.guild_ids.clone();
     let shards = config.discord.shards;
     let service = Service::start(config, engine, &token).await?;
+    let gateway_address = Arc::new(OnceLock::new());
     let gateway = Gateway {
         guild_ids,
         bot: Arc::clone(&service.bot),
         rest: Arc::clone(&service.rest),
+        gateway_address: Arc::clone(&gateway_address),
     };
     let mut client =
         serenity::client::ClientBuilder::new_with_http(http.build(), GatewayIntents::empty())
@@ -71,6 +73,7 @@ pub async fn serve(
     if let Some(url) = gateway_url {
         *client.ws_url.lock().await = url;
     }
+    let _ = gateway_address.set(Arc::clone(&client.ws_url));
     let manager = Arc::clone(&client.shard_manager);
     let bot = Arc::clone(&service.bot);
     tokio::spawn(async move {
@@ -109,12 +112,26 @@ struct Gateway {
     rest: Arc<Rest>,
     /// Servers to register the commands in; globally when empty.
     guild_ids: Vec<u64>,
+    /// The address serenity's shards connect to, read at every connection (serenity
+    /// 0.12.5, `Shard::initialize`); set once the client exists.
+    gateway_address: Arc<OnceLock<Arc<tokio::sync::Mutex<String>>>>,
 }
 
 #[async_trait]
 impl EventHandler for Gateway {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+        // Discord asks clients to resume at READY's `resume_gateway_url`. serenity 0.12.5
+        // keeps no such address: every shard reconnects to the client's one gateway
+        // address, which it reads at each connection. Pointing that at the resume
+        // address makes resumes go there. A session started afresh after that connects
+        // there too (serenity has the one address); Discord documents the resume address
+        // for resuming, so this is a workaround until serenity keeps both.
+        if let Some(address) = self.gateway_address.get() {
+            if !ready.resume_gateway_url.is_empty() {
+                *address.lock().await = ready.resume_gateway_url.clone();
+            }
+        }
         register(&self.rest, ready.application.id.get(), &self.guild_ids).await;
     }
 

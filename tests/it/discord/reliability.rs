@@ -684,10 +684,12 @@ async fn reconnects_after(fault: GatewayFault) -> Vec<Handshake> {
 async fn after_op_7_reconnect_the_bot_resumes_and_answers() {
     let handshakes = reconnects_after(GatewayFault::Reconnect).await;
     assert_eq!(handshakes[0].op, 2, "{handshakes:?}");
-    // serenity turns op 7 into `ReconnectType::Resume`: a RESUME with the last sequence.
+    // serenity turns op 7 into `ReconnectType::Resume`: a RESUME with the last sequence,
+    // at the `resume_gateway_url` READY gave rather than the first address.
     assert_eq!(handshakes[1].op, 6, "{handshakes:?}");
     assert!(handshakes[1].seq.is_some_and(|s| s > 0), "{handshakes:?}");
     assert!(handshakes[1].at - handshakes[0].at < RECONNECT_TIMEOUT);
+    assert_ne!(handshakes[0].url, handshakes[1].url, "{handshakes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -82,6 +82,8 @@ pub struct Handshake {
     pub invalidated: bool,
     /// The `[shard, total]` an IDENTIFY named.
     pub shard: Option<(u64, u64)>,
+    /// The gateway address the connection was made to.
+    pub url: String,
 }
 
 /// What a test asks the connection open now to send or do.
@@ -136,6 +138,8 @@ pub struct FakeDiscord {
     /// What the bot's `api_base_url` should be.
     pub api_base: String,
     pub gateway_url: String,
+    /// The `resume_gateway_url` READY announces: a second address of the same fake.
+    pub resume_gateway_url: String,
     shared: Arc<Shared>,
 }
 
@@ -144,11 +148,16 @@ impl FakeDiscord {
         let shared = Arc::new(Shared::default());
         let gateway = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let gateway_url = format!("ws://{}", gateway.local_addr().unwrap());
-        tokio::spawn(serve_gateway(
-            gateway,
-            Arc::clone(&shared),
-            gateway_url.clone(),
-        ));
+        let resume = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let resume_gateway_url = format!("ws://{}", resume.local_addr().unwrap());
+        for (listener, url) in [(gateway, &gateway_url), (resume, &resume_gateway_url)] {
+            tokio::spawn(serve_gateway(
+                listener,
+                Arc::clone(&shared),
+                url.clone(),
+                resume_gateway_url.clone(),
+            ));
+        }
 
         let rest = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let api_base = format!("http://{}", rest.local_addr().unwrap());
@@ -176,6 +185,7 @@ impl FakeDiscord {
         FakeDiscord {
             api_base,
             gateway_url,
+            resume_gateway_url,
             shared,
         }
     }
@@ -505,15 +515,21 @@ async fn wait_until<T>(
     }
 }
 
-async fn serve_gateway(listener: TcpListener, shared: Arc<Shared>, url: String) {
+async fn serve_gateway(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    url: String,
+    resume_url: String,
+) {
     while let Ok((stream, _)) = listener.accept().await {
         let shared = Arc::clone(&shared);
         let url = url.clone();
+        let resume_url = resume_url.clone();
         tokio::spawn(async move {
             let Ok(socket) = tokio_tungstenite::accept_async(stream).await else {
                 return;
             };
-            let close_code = serve_connection(socket, &shared, &url).await;
+            let close_code = serve_connection(socket, &shared, &url, &resume_url).await;
             shared.close_codes.lock().unwrap().push(close_code);
             shared.closed.notify_waiters();
         });
@@ -525,6 +541,7 @@ async fn serve_connection(
     socket: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
     shared: &Shared,
     url: &str,
+    resume_url: &str,
 ) -> u16 {
     let (mut sink, mut incoming) = socket.split();
     let interval = match shared.heartbeat_ms.load(Ordering::SeqCst) {
@@ -576,7 +593,7 @@ async fn serve_connection(
                         } else {
                             let s = shared.sequence.fetch_add(1, Ordering::SeqCst) + 1;
                             if op == 2 {
-                                json!({ "op": 0, "t": "READY", "s": s, "d": ready_json(url) })
+                                json!({ "op": 0, "t": "READY", "s": s, "d": ready_json(resume_url) })
                             } else {
                                 json!({ "op": 0, "t": "RESUMED", "s": s, "d": {} })
                             }
@@ -593,6 +610,7 @@ async fn serve_connection(
                             shard: payload["d"]["shard"][0]
                                 .as_u64()
                                 .zip(payload["d"]["shard"][1].as_u64()),
+                            url: url.to_string(),
                         });
                         shared.identified.notify_waiters();
                     }
@@ -638,14 +656,14 @@ async fn serve_connection(
     close_code.unwrap_or(1006)
 }
 
-fn ready_json(url: &str) -> Value {
+fn ready_json(resume_url: &str) -> Value {
     json!({
         "v": 10,
         "user": { "id": snowflake(APPLICATION_ID), "username": "spacecollab", "discriminator": "0",
                   "global_name": null, "avatar": null, "bot": true, "verified": true, "mfa_enabled": false },
         "guilds": [ { "id": snowflake(GUILD_ID), "unavailable": true } ],
         "session_id": "fake-session",
-        "resume_gateway_url": url,
+        "resume_gateway_url": resume_url,
         "application": { "id": snowflake(APPLICATION_ID), "flags": 0 }
     })
 }
