@@ -176,6 +176,13 @@ async fn reindex_here(
         Ok::<_, ReindexError>(report)
     })
     .await;
+    let counted = if matches!(outcome, Ok(Ok(_))) {
+        "done"
+    } else {
+        "failed"
+    };
+    metrics::counter!("spacecollab_reindexes_total", "trigger" => "cluster", "outcome" => counted)
+        .increment(1);
     match outcome {
         Ok(Ok(report)) => {
             tracing::info!(

@@ -9,7 +9,7 @@
 //! `spacecollab_answer_seconds{command}` (a histogram of `/ask` and `/search` answers,
 //! from arrival to the last response sent), `spacecollab_discord_retries_total{route}`,
 //! `spacecollab_discord_give_ups_total{route}`, `spacecollab_cooldowns_total`,
-//! `spacecollab_busy_total`, `spacecollab_reindexes_total{outcome}`,
+//! `spacecollab_busy_total`, `spacecollab_reindexes_total{trigger, outcome}`,
 //! `spacecollab_index_generation` and `spacecollab_index_passages`.
 
 use std::net::SocketAddr;

@@ -111,6 +111,13 @@ pub async fn watch_corpus(
             anyhow::Ok(report)
         })
         .await;
+        let counted = if matches!(outcome, Ok(Ok(_))) {
+            "done"
+        } else {
+            "failed"
+        };
+        metrics::counter!("spacecollab_reindexes_total", "trigger" => "watcher", "outcome" => counted)
+            .increment(1);
         match outcome {
             Ok(Ok(report)) => {
                 indexed = now;

@@ -123,7 +123,8 @@ impl SlashCommand for Reindex {
             release(lease, corpus.as_deref()).await;
         }
         let outcome = if result.is_ok() { "done" } else { "failed" };
-        metrics::counter!("spacecollab_reindexes_total", "outcome" => outcome).increment(1);
+        metrics::counter!("spacecollab_reindexes_total", "trigger" => "command", "outcome" => outcome)
+            .increment(1);
         let text = match result {
             Ok(report) => {
                 tracing::info!(
