@@ -12,6 +12,7 @@ use tokio::sync::watch;
 use crate::answer::Engine;
 use crate::insights::{InsightsError, Lease, Store};
 use crate::reindex::{ReindexError, Reindexer};
+use crate::watch::reindex_and_switch;
 
 /// The lease every reindex of the cluster takes.
 const LEASE: &str = "reindex";
@@ -131,13 +132,8 @@ pub async fn follow(
     loop {
         if pending {
             match reindex_here(&reindexer, &engine, "catching up with the cluster").await {
-                Ok(()) => pending = false,
                 Err(ReindexError::AlreadyRunning { .. }) => {}
-                Err(error) => {
-                    // The same corpus would fail the same way: wait for the next announcement.
-                    pending = false;
-                    tracing::error!(error = %format!("{error:#}"), "cannot rebuild this replica's index; the previous one stays in service");
-                }
+                Ok(()) | Err(_) => pending = false,
             }
         }
         tokio::select! {
@@ -160,43 +156,27 @@ pub async fn follow(
 }
 
 /// One incremental reindex of this replica's index, switched into service.
+///
+/// # Errors
+/// [`ReindexError::AlreadyRunning`] when another reindex holds this index, so that the
+/// caller tries again; any other failure is logged here.
 async fn reindex_here(
     reindexer: &Arc<Reindexer>,
     engine: &Arc<Engine>,
     why: &str,
 ) -> Result<(), ReindexError> {
     let ticket = reindexer.try_start(why)?;
-    let reindexer = Arc::clone(reindexer);
-    let engine = Arc::clone(engine);
-    let outcome = tokio::task::spawn_blocking(move || {
-        let report = reindexer.run(ticket, false, |_| {})?;
-        if let Err(error) = engine.reload() {
-            tracing::error!(%error, "cannot switch to the rebuilt index");
-        }
-        Ok::<_, ReindexError>(report)
-    })
-    .await;
-    let counted = if matches!(outcome, Ok(Ok(_))) {
-        "done"
-    } else {
-        "failed"
-    };
-    metrics::counter!("spacecollab_reindexes_total", "trigger" => "cluster", "outcome" => counted)
-        .increment(1);
-    match outcome {
-        Ok(Ok(report)) => {
-            tracing::info!(
-                added = report.added.len(),
-                changed = report.changed.len(),
-                removed = report.removed.len(),
-                "this replica's index is up to date with the corpus"
-            );
-            Ok(())
-        }
-        Ok(Err(error)) => Err(error),
+    match reindex_and_switch(reindexer, engine, ticket, "cluster").await {
+        Ok(report) => tracing::info!(
+            added = report.added.len(),
+            changed = report.changed.len(),
+            removed = report.removed.len(),
+            "this replica's index is up to date with the corpus"
+        ),
+        // The same corpus would fail the same way: wait for the next announcement.
         Err(error) => {
-            tracing::error!(%error, "the reindex task failed");
-            Ok(())
+            tracing::error!(error = %format!("{error:#}"), "cannot rebuild this replica's index; the previous one stays in service")
         }
     }
+    Ok(())
 }

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use crate::answer::Engine;
 use crate::corpus::{corpus_files, SYNONYMS_FILE};
-use crate::reindex::Reindexer;
+use crate::reindex::{Reindexer, Report, Ticket};
 
 /// How often the watchers look.
 pub const POLL_INTERVAL: Duration = Duration::from_secs(1);
@@ -103,23 +103,9 @@ pub async fn watch_corpus(
             }
         };
         reindexes += 1;
-        let reindexer = Arc::clone(&reindexer);
-        let engine = Arc::clone(&engine);
-        let outcome = tokio::task::spawn_blocking(move || {
-            let report = reindexer.run(ticket, false, |_| {})?;
-            engine.reload()?;
-            anyhow::Ok(report)
-        })
-        .await;
-        let counted = if matches!(outcome, Ok(Ok(_))) {
-            "done"
-        } else {
-            "failed"
-        };
-        metrics::counter!("spacecollab_reindexes_total", "trigger" => "watcher", "outcome" => counted)
-            .increment(1);
+        let outcome = reindex_and_switch(&reindexer, &engine, ticket, "watcher").await;
         match outcome {
-            Ok(Ok(report)) => {
+            Ok(report) => {
                 indexed = now;
                 tracing::info!(
                     added = report.added.len(),
@@ -129,12 +115,39 @@ pub async fn watch_corpus(
                     "corpus change indexed"
                 );
             }
-            Ok(Err(error)) => {
+            Err(error) => {
                 // Not retried until the files change again: the same input would fail the same way.
                 indexed = now;
                 tracing::error!(error = %format!("{error:#}"), "reindex after a corpus change failed; the previous index stays in service");
             }
-            Err(error) => tracing::error!(%error, "reindex task failed"),
         }
     }
+}
+
+/// Runs one reindex under `ticket` off the async runtime and switches `engine` to the
+/// new generation, counting it in `spacecollab_reindexes_total` under `trigger`.
+///
+/// # Errors
+/// When the reindex or the switch fails, or the task panics; the previous index then
+/// stays in service.
+pub async fn reindex_and_switch(
+    reindexer: &Arc<Reindexer>,
+    engine: &Arc<Engine>,
+    ticket: Ticket,
+    trigger: &'static str,
+) -> anyhow::Result<Report> {
+    let reindexer = Arc::clone(reindexer);
+    let engine = Arc::clone(engine);
+    let outcome = tokio::task::spawn_blocking(move || {
+        let report = reindexer.run(ticket, false, |_| {})?;
+        engine.reload()?;
+        anyhow::Ok(report)
+    })
+    .await
+    .map_err(anyhow::Error::from)
+    .and_then(|outcome| outcome);
+    let counted = if outcome.is_ok() { "done" } else { "failed" };
+    metrics::counter!("spacecollab_reindexes_total", "trigger" => trigger, "outcome" => counted)
+        .increment(1);
+    outcome
 }

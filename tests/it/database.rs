@@ -6,13 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use spacecollab::index::DocumentInfo;
 use spacecollab::insights::{
-    self, new_answer_id, terms_key, Database, Insights, InsightsConfig, InsightsError, Lease,
-    QuestionRecord, RecordedHit, SavedSearch, Store, Vote, SCHEMA_VERSION,
+    self, Database, Insights, InsightsConfig, InsightsError, Lease, SavedSearch, Store, Vote,
+    SCHEMA_VERSION,
 };
 use tempfile::TempDir;
 
+use crate::insights::{document, record};
 use crate::support::postgres::Postgres;
 use crate::support::servers_installed;
 
@@ -32,48 +32,6 @@ async fn postgres() -> (Store, Postgres) {
         .await
         .unwrap();
     (store, server)
-}
-
-fn record(question: &str, answered: bool, asker: Option<&str>) -> QuestionRecord {
-    QuestionRecord {
-        id: new_answer_id(),
-        asked_at: insights::now_ms(),
-        command: "ask".into(),
-        guild_id: Some(u64::MAX - 1),
-        channel_id: Some(900_000_000_000_000_002),
-        asker: asker.map(str::to_string),
-        question: Some(question.to_string()),
-        terms_key: terms_key(question),
-        answered,
-        hits: vec![
-            RecordedHit {
-                doc_id: "iss-kibo".into(),
-                section: "What Kibo is".into(),
-                score: 12.5,
-            },
-            RecordedHit {
-                doc_id: "esa".into(),
-                section: String::new(),
-                score: 3.25,
-            },
-        ],
-        suggestion: Some("Who built Kibo?".into()),
-        latency_us: 420,
-    }
-}
-
-fn document(id: &str, title: &str) -> DocumentInfo {
-    DocumentInfo {
-        id: id.into(),
-        title: title.into(),
-        summary: None,
-        sources: Vec::new(),
-        agencies: Vec::new(),
-        tags: Vec::new(),
-        path: String::new(),
-        hash: String::new(),
-        passages: 1,
-    }
 }
 
 /// Questions, votes, notes, the report and `/forget-me`, with exact round trips.

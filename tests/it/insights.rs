@@ -9,13 +9,14 @@ use spacecollab::insights::{
     Vote,
 };
 
-fn record(question: &str, answered: bool, asker: Option<&str>) -> QuestionRecord {
+/// A question record with every field set, ids and text included, for round trips.
+pub(crate) fn record(question: &str, answered: bool, asker: Option<&str>) -> QuestionRecord {
     QuestionRecord {
         id: new_answer_id(),
         asked_at: insights::now_ms(),
         command: "ask".into(),
-        guild_id: Some(900_000_000_000_000_002),
-        channel_id: Some(u64::MAX >> 1),
+        guild_id: Some(u64::MAX - 1),
+        channel_id: Some(900_000_000_000_000_002),
         asker: asker.map(str::to_string),
         question: Some(question.to_string()),
         terms_key: terms_key(question),
@@ -32,12 +33,13 @@ fn record(question: &str, answered: bool, asker: Option<&str>) -> QuestionRecord
                 score: 3.25,
             },
         ],
-        suggestion: None,
+        suggestion: Some("Who built Kibo?".into()),
         latency_us: 420,
     }
 }
 
-fn document(id: &str, title: &str) -> DocumentInfo {
+/// A document as the report names it.
+pub(crate) fn document(id: &str, title: &str) -> DocumentInfo {
     DocumentInfo {
         id: id.into(),
         title: title.into(),
