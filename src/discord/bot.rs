@@ -92,7 +92,7 @@ impl Bot {
     /// The bot, keeping its searches in `database` (in memory when `None`).
     pub fn with_database(mut self, database: Option<Store>) -> Bot {
         if let Some(store) = &database {
-            self.sessions = Sessions::Database(store.clone());
+            self.sessions = Sessions::in_database(store.clone());
         }
         self.database = database;
         self

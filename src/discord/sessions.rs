@@ -24,58 +24,63 @@ pub struct Session {
     pub ephemeral: bool,
 }
 
-/// Where sessions are kept.
-#[derive(Debug)]
-pub enum Sessions {
-    Memory(Memory),
+/// Where sessions are kept: the database when there is one, this process's memory
+/// otherwise, and also when the database cannot be written (a search then continues on
+/// this replica only, rather than failing).
+#[derive(Debug, Default)]
+pub struct Sessions {
+    memory: Memory,
     /// The database every replica shares.
-    Database(Store),
-}
-
-impl Default for Sessions {
-    fn default() -> Sessions {
-        Sessions::Memory(Memory::default())
-    }
+    database: Option<Store>,
 }
 
 impl Sessions {
+    /// Sessions kept in `store`.
+    pub fn in_database(store: Store) -> Sessions {
+        Sessions {
+            memory: Memory::default(),
+            database: Some(store),
+        }
+    }
+
     /// Stores a session and returns its number.
-    ///
-    /// # Errors
-    /// When the database cannot be written.
-    pub async fn insert(&self, session: Session) -> Result<u64, InsightsError> {
-        match self {
-            Sessions::Memory(memory) => Ok(memory.insert(session)),
-            Sessions::Database(store) => {
-                let saved = SavedSearch {
-                    query: session.query,
-                    user_id: session.user_id,
-                    ephemeral: session.ephemeral,
-                };
-                store.save_search(&saved).await.map(|id| id as u64)
+    pub async fn insert(&self, session: Session) -> u64 {
+        let Some(store) = &self.database else {
+            return self.memory.insert(session);
+        };
+        let saved = SavedSearch {
+            query: session.query.clone(),
+            user_id: session.user_id,
+            ephemeral: session.ephemeral,
+        };
+        match store.save_search(&saved).await {
+            Ok(id) => id as u64,
+            Err(error) => {
+                tracing::warn!(%error, "cannot save a search in the database; it continues on this replica only");
+                self.memory.insert(session)
             }
         }
     }
 
-    /// The session with this number, if it is still remembered.
+    /// The session with this number, if it is still remembered. Memory numbers start
+    /// from the clock in microseconds, far above any the database gives, so the two
+    /// never name different searches.
     ///
     /// # Errors
     /// When the database cannot be read.
     pub async fn get(&self, id: u64) -> Result<Option<Session>, InsightsError> {
-        match self {
-            Sessions::Memory(memory) => Ok(memory.get(id)),
-            Sessions::Database(store) => {
-                let Ok(id) = i64::try_from(id) else {
-                    return Ok(None);
-                };
-                let saved = store.saved_search(id, TIME_TO_LIVE).await?;
-                Ok(saved.map(|saved| Session {
-                    query: saved.query,
-                    user_id: saved.user_id,
-                    ephemeral: saved.ephemeral,
-                }))
-            }
+        if let Some(session) = self.memory.get(id) {
+            return Ok(Some(session));
         }
+        let (Some(store), Ok(id)) = (&self.database, i64::try_from(id)) else {
+            return Ok(None);
+        };
+        let saved = store.saved_search(id, TIME_TO_LIVE).await?;
+        Ok(saved.map(|saved| Session {
+            query: saved.query,
+            user_id: saved.user_id,
+            ephemeral: saved.ephemeral,
+        }))
     }
 }
 
@@ -135,6 +140,29 @@ impl Memory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn searches_go_to_the_database_and_to_memory_when_it_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("insights.sqlite"))
+            .await
+            .unwrap();
+        let sessions = Sessions::in_database(store.clone());
+        let session = Session {
+            query: "moon".into(),
+            user_id: 5,
+            ephemeral: false,
+        };
+        let saved = sessions.insert(session.clone()).await;
+        assert!(saved < 1 << 40, "a database id: {saved}");
+        // Another replica (another `Sessions` on the same database) finds it.
+        let elsewhere = Sessions::in_database(store.clone());
+        assert_eq!(elsewhere.get(saved).await.unwrap(), Some(session.clone()));
+        store.close().await;
+        let kept = sessions.insert(session.clone()).await;
+        assert!(kept > 1 << 40, "a memory id: {kept}");
+        assert_eq!(sessions.get(kept).await.unwrap(), Some(session));
+    }
 
     #[test]
     fn sessions_are_found_by_number() {

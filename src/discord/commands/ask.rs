@@ -81,7 +81,7 @@ impl SlashCommand for Ask {
             user_id: interaction.user.id,
             ephemeral,
         })
-        .await?;
+        .await;
         // A zero threshold always defers: a finished task would otherwise win the race.
         let in_time = if bot.defer_after.is_zero() {
             None

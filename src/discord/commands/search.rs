@@ -63,7 +63,7 @@ impl SlashCommand for Search {
             user_id: interaction.user.id,
             ephemeral,
         })
-        .await?;
+        .await;
         let message = page(bot, &self.query, 0, session, ephemeral).await?;
         reply.send(Response::Message(message)).await?;
         Ok(())
