@@ -225,3 +225,32 @@ async fn register_registers_once_and_serve_http_needs_the_public_key() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("[discord] public_key"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_waits_for_the_edits_of_deferred_answers() {
+    use crate::support::fake_discord::{Fault, Route};
+    const ASKS: usize = 10;
+    let bot = http_bot(|config| config.discord.defer_after_ms = 0).await;
+    for _ in 0..ASKS {
+        bot.fake
+            .inject(Route::Edit, Fault::Slow(Duration::from_millis(300)));
+    }
+    let http = bot.http.clone().unwrap();
+    let asks: Vec<_> = (0..ASKS)
+        .map(|_| ask("Who built Kibo?", None, &Sender::member(ASKER)))
+        .collect();
+    let answers = futures_util::future::join_all(asks.iter().map(|a| http.post(a))).await;
+    assert!(answers.iter().all(|a| a.body["type"] == 5), "{answers:?}");
+    // Every HTTP answer is out; the edits are still on their way.
+    let fake = bot.fake.clone();
+    bot.stop().await.unwrap();
+    let edits = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.body.to_string().contains("Kibo"))
+        .count();
+    assert_eq!(
+        edits, ASKS,
+        "every deferred answer was edited in before exit"
+    );
+}
