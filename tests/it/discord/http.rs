@@ -254,3 +254,109 @@ async fn a_shutdown_waits_for_the_edits_of_deferred_answers() {
         "every deferred answer was edited in before exit"
     );
 }
+
+/// Ids that differ between two bots answering the same thing: interaction, answer and
+/// session numbers, inside custom ids and elsewhere.
+fn without_ids(value: &serde_json::Value) -> String {
+    let ids = regex::Regex::new(r"\d{4,}").unwrap();
+    ids.replace_all(&value.to_string(), "N").into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_transports_answer_every_kind_of_interaction_alike() {
+    use crate::support::fake_discord::{
+        autocomplete, bool_option, button, command, modal_submit, next_id, string_option,
+    };
+    let gateway = start_with(Transport::Gateway, &bundled_corpus(), |_| {}).await;
+    let http = http_bot(|_| {}).await;
+    // Fresh ids for each bot, built by the same recipe.
+    let recipes: Vec<(&str, Box<dyn Fn() -> serde_json::Value>)> = vec![
+        (
+            "ask",
+            Box::new(|| ask("Who built Kibo?", Some(true), &Sender::member(ASKER))),
+        ),
+        (
+            "ask, nothing found",
+            Box::new(|| ask("How do I bake bread?", None, &Sender::member(ASKER))),
+        ),
+        (
+            "search",
+            Box::new(|| {
+                command(
+                    next_id(),
+                    "search",
+                    json!([string_option("query", "space station")]),
+                    &Sender::member(ASKER),
+                )
+            }),
+        ),
+        (
+            "source",
+            Box::new(|| {
+                command(
+                    next_id(),
+                    "source",
+                    json!([string_option("document", "kibo")]),
+                    &Sender::member(ASKER),
+                )
+            }),
+        ),
+        (
+            "help",
+            Box::new(|| command(next_id(), "help", json!([]), &Sender::member(ASKER))),
+        ),
+        (
+            "autocomplete",
+            Box::new(|| {
+                autocomplete(
+                    next_id(),
+                    "source",
+                    "document",
+                    "ki",
+                    &Sender::member(ASKER),
+                )
+            }),
+        ),
+        (
+            "reindex, not an admin",
+            Box::new(|| {
+                command(
+                    next_id(),
+                    "reindex",
+                    json!([bool_option("full", false)]),
+                    &Sender::member(ASKER),
+                )
+            }),
+        ),
+        (
+            "insights, not an admin",
+            Box::new(|| command(next_id(), "insights", json!([]), &Sender::member(ASKER))),
+        ),
+        (
+            "unknown button",
+            Box::new(|| button(next_id(), "nothing:1", &Sender::member(ASKER))),
+        ),
+        (
+            "unknown form",
+            Box::new(|| {
+                modal_submit(
+                    next_id(),
+                    "nothing",
+                    &[("why", "x")],
+                    &Sender::member(ASKER),
+                )
+            }),
+        ),
+    ];
+    for (what, recipe) in &recipes {
+        let over_gateway = gateway.interact(recipe()).await;
+        let over_http = http.interact(recipe()).await;
+        assert_eq!(
+            without_ids(&over_gateway),
+            without_ids(&over_http),
+            "{what}: the gateway and the HTTP endpoint answered differently"
+        );
+    }
+    gateway.stop().await.unwrap();
+    http.stop().await.unwrap();
+}
