@@ -255,6 +255,9 @@ async fn a_shutdown_waits_for_the_edits_of_deferred_answers() {
     );
 }
 
+/// Makes the same interaction afresh (with a new id) for each bot.
+type Recipe = Box<dyn Fn() -> serde_json::Value>;
+
 /// Ids that differ between two bots answering the same thing: interaction, answer and
 /// session numbers, inside custom ids and elsewhere.
 fn without_ids(value: &serde_json::Value) -> String {
@@ -270,7 +273,7 @@ async fn both_transports_answer_every_kind_of_interaction_alike() {
     let gateway = start_with(Transport::Gateway, &bundled_corpus(), |_| {}).await;
     let http = http_bot(|_| {}).await;
     // Fresh ids for each bot, built by the same recipe.
-    let recipes: Vec<(&str, Box<dyn Fn() -> serde_json::Value>)> = vec![
+    let recipes: Vec<(&str, Recipe)> = vec![
         (
             "ask",
             Box::new(|| ask("Who built Kibo?", Some(true), &Sender::member(ASKER))),
