@@ -21,6 +21,10 @@ use crate::index::{self, IndexError};
 pub const TOP: usize = 10;
 /// Documents ranked per query, for Recall@100 and the run file.
 pub const DEPTH: usize = 100;
+
+/// Timed passes over a BEIR set's queries, after an untimed first one; the median
+/// gives the queries per second.
+const TIMED_PASSES: usize = 3;
 /// Passages a question-file answer may use: hit@3 looks at the top three.
 pub const QUESTION_PASSAGES: usize = 3;
 /// Tag of our rankings in TREC run files.
@@ -285,8 +289,10 @@ pub struct BeirReport {
     pub recall_at_10: f64,
     pub recall_at_100: f64,
     pub index_seconds: f64,
+    /// One timed pass over the queries (the median pass).
     pub search_seconds: f64,
-    /// Queries per second on one thread, ranking [`DEPTH`] documents each.
+    /// Queries per second on one thread, ranking [`DEPTH`] documents each: the median
+    /// of three timed passes after a first, untimed one.
     pub queries_per_second: f64,
 }
 
@@ -312,7 +318,7 @@ impl fmt::Display for BeirReport {
         writeln!(f, "Recall@100: {:.4}", self.recall_at_100)?;
         writeln!(
             f,
-            "speed:      {:.0} queries/s on one thread ({:.2} s)",
+            "speed:      {:.0} queries/s on one thread ({:.2} s a pass, median of 3 after a warm-up pass)",
             self.queries_per_second, self.search_seconds
         )
     }
@@ -339,7 +345,8 @@ pub fn run_beir(
         .keys()
         .filter_map(|id| queries.get(id).map(|text| (id, text)))
         .collect();
-    let started = Instant::now();
+    // The first pass gives the rankings and warms the caches; the speed is the median
+    // of the timed passes after it, as the peers' yardstick (bm25s) measures its own.
     let rankings: Vec<Ranking> = judged
         .iter()
         .map(|(id, text)| {
@@ -352,7 +359,17 @@ pub fn run_beir(
             }
         })
         .collect();
-    let search_seconds = started.elapsed().as_secs_f64();
+    let mut passes: Vec<f64> = (0..TIMED_PASSES)
+        .map(|_| {
+            let started = Instant::now();
+            for (_, text) in &judged {
+                std::hint::black_box(scratch.engine.rank_documents(text, DEPTH + 1));
+            }
+            started.elapsed().as_secs_f64()
+        })
+        .collect();
+    passes.sort_by(f64::total_cmp);
+    let search_seconds = passes[passes.len() / 2];
 
     let mut report = BeirReport {
         documents: scratch.documents,
