@@ -389,3 +389,29 @@ fn hits_carry_their_document_metadata() {
     let hit = &engine.ask("Canadarm3", Some(1)).passages[0];
     assert_eq!(hit.source, "gateway.md");
 }
+
+#[test]
+fn documents_that_score_alike_are_ranked_by_id_whatever_order_they_were_indexed_in() {
+    // JSON Lines records are indexed in file order, which is not id order here.
+    let ids = ["m", "z", "a", "q", "c"];
+    let lines: String = ids
+        .iter()
+        .map(|id| {
+            format!(
+                "{{\"_id\": \"{id}\", \"title\": \"\", \"text\": \"The relay satellite carries signals between the two ground stations.\"}}\n"
+            )
+        })
+        .collect();
+    let engine =
+        crate::support::Fixture::with_files(&[("relays.jsonl", lines.as_bytes())]).engine();
+    let ranked: Vec<String> = engine
+        .rank_documents("relay satellite signals", 10)
+        .into_iter()
+        .map(|hit| hit.doc_id)
+        .collect();
+    assert_eq!(
+        ranked,
+        ["a", "c", "m", "q", "z"],
+        "equal scores go by document id"
+    );
+}
