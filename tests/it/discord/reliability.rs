@@ -752,3 +752,60 @@ async fn after_heartbeats_go_unacknowledged_the_bot_reconnects_and_answers() {
     answers_an_ask(&bot).await;
     bot.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchers_reindexes_are_counted_in_the_metrics() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    std::fs::write(corpus.join("kibo.md"), crate::support::KIBO_MD).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[corpus]\npath = {corpus:?}\n[index]\npath = \"index\"\nthreads = 1\nwatch = true\n\
+             [discord]\napi_base_url = \"{}\"\n[metrics]\nlisten = \"{addr}\"\n",
+            fake.api_base
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("bot.log");
+    let mut child = serve_command(&config, Some(BOT_TOKEN), "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    assert!(
+        fake.wait_ready(READY_TIMEOUT).await,
+        "the bot never identified"
+    );
+    std::fs::write(corpus.join("artemis.md"), crate::support::ARTEMIS_MD).unwrap();
+    // The watcher looks every second and waits for three quiet seconds.
+    let counted = |metrics: &str| {
+        metrics.lines().any(|line| {
+            line.starts_with("spacecollab_reindexes_total{")
+                && line.contains("trigger=\"watcher\"")
+                && line.contains("outcome=\"done\"")
+                && line.ends_with(" 1")
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut metrics = scrape(&addr).await;
+    while !counted(&metrics) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        metrics = scrape(&addr).await;
+    }
+    terminate(&child);
+    exit_of(&mut child, Duration::from_secs(15)).await;
+    assert!(
+        counted(&metrics),
+        "{metrics}\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}
