@@ -682,7 +682,6 @@ const SECOND_STAGE_TITLE: f32 = 2.0;
 /// it holds, in its title, section and text, and by how much its document's title
 /// holds. BM25 rewards a short passage or a heading that repeats one word of the
 /// question; the answer is more often the passage that holds most of the question.
-///
 fn rerank(
     snapshot: &Snapshot,
     searcher: &Searcher,

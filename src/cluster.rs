@@ -4,6 +4,7 @@
 //! rebuilds its own index from the same corpus within a few seconds. A replica that
 //! was down catches up when it starts, with one incremental reindex.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use tokio::sync::watch;
 use crate::answer::Engine;
 use crate::insights::{InsightsError, Lease, Store};
 use crate::reindex::{ReindexError, Reindexer};
-use crate::watch::reindex_and_switch;
+use crate::watch::{fingerprint, reindex_and_switch};
 
 /// The lease every reindex of the cluster takes.
 const LEASE: &str = "reindex";
@@ -90,19 +91,22 @@ pub struct ClusterLease {
 }
 
 impl ClusterLease {
-    /// Announces the new generation when the reindex succeeded (`corpus` describes the
-    /// corpus it read), then gives the lease back.
+    /// Announces the new generation when the reindex succeeded (`built_from` is the
+    /// corpus folder it read, described in the announcement by its fingerprint), then
+    /// gives the lease back.
     ///
     /// # Errors
     /// When the database cannot be written; the lease then expires by itself.
-    pub async fn finish(self, corpus: Option<&str>) -> Result<(), InsightsError> {
-        let announced = match corpus {
-            Some(corpus) => self
-                .cluster
-                .store
-                .announce_reindex(&self.cluster.replica, corpus)
-                .await
-                .map(drop),
+    pub async fn finish(self, built_from: Option<&Path>) -> Result<(), InsightsError> {
+        let announced = match built_from {
+            Some(corpus) => {
+                let fingerprint = format!("{:016x}", fingerprint(corpus));
+                self.cluster
+                    .store
+                    .announce_reindex(&self.cluster.replica, &fingerprint)
+                    .await
+                    .map(drop)
+            }
             None => Ok(()),
         };
         let released = self.cluster.store.release_lease(LEASE, &self.holder).await;

@@ -405,16 +405,7 @@ impl Config {
                 ));
             }
         }
-        let metrics_listen = match &raw.metrics.listen {
-            Some(listen) => Some(listen.get_ref().parse().map_err(|_| {
-                Invalid::new(
-                    "listen",
-                    listen,
-                    "must be an address and port, such as \"127.0.0.1:9184\"",
-                )
-            })?),
-            None => None,
-        };
+        let metrics_listen = listen_address(&raw.metrics.listen, "127.0.0.1:9184")?;
         let insights_defaults = InsightsConfig::default();
         if let Some(days) = &raw.insights.retention_days {
             if !(1..=3_650).contains(days.get_ref()) {
@@ -440,16 +431,7 @@ impl Config {
                 .record_command_line
                 .unwrap_or(insights_defaults.record_command_line),
         };
-        let http_listen = match &raw.http.listen {
-            Some(listen) => Some(listen.get_ref().parse().map_err(|_| {
-                Invalid::new(
-                    "listen",
-                    listen,
-                    "must be an address and port, such as \"0.0.0.0:8080\"",
-                )
-            })?),
-            None => None,
-        };
+        let http_listen = listen_address(&raw.http.listen, "0.0.0.0:8080")?;
         if let Some(key) = &raw.discord.public_key {
             let text = key.get_ref().trim();
             if text.len() != 64 || !text.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -518,6 +500,25 @@ impl Config {
             database_url,
         })
     }
+}
+
+/// A `listen` key's address and port, if given; `example` shows the form in the error.
+fn listen_address(
+    listen: &Option<Spanned<String>>,
+    example: &str,
+) -> Result<Option<std::net::SocketAddr>, Invalid> {
+    listen
+        .as_ref()
+        .map(|listen| {
+            listen.get_ref().parse().map_err(|_| {
+                Invalid::new(
+                    "listen",
+                    listen,
+                    format!("must be an address and port, such as \"{example}\""),
+                )
+            })
+        })
+        .transpose()
 }
 
 fn default_threads() -> usize {

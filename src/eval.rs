@@ -292,7 +292,7 @@ pub struct BeirReport {
     /// One timed pass over the queries (the median pass).
     pub search_seconds: f64,
     /// Queries per second on one thread, ranking [`DEPTH`] documents each: the median
-    /// of three timed passes after a first, untimed one.
+    /// of the timed passes after a first, untimed one.
     pub queries_per_second: f64,
 }
 
@@ -318,7 +318,7 @@ impl fmt::Display for BeirReport {
         writeln!(f, "Recall@100: {:.4}", self.recall_at_100)?;
         writeln!(
             f,
-            "speed:      {:.0} queries/s on one thread ({:.2} s a pass, median of 3 after a warm-up pass)",
+            "speed:      {:.0} queries/s on one thread ({:.2} s a pass, median of {TIMED_PASSES} after a warm-up pass)",
             self.queries_per_second, self.search_seconds
         )
     }

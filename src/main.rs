@@ -217,7 +217,7 @@ fn index_and_announce(
         Some(database) if database.backend() == "postgres" => database,
         _ => return rebuild(config, full, crash_at),
     };
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let runtime = current_thread_runtime()?;
     let cluster = runtime.block_on(async {
         let store = Store::connect(database)
             .await
@@ -233,13 +233,8 @@ fn index_and_announce(
             }
         })?;
     let built = rebuild(config, full, crash_at);
-    let corpus = built.is_ok().then(|| {
-        format!(
-            "{:016x}",
-            spacecollab::watch::fingerprint(&config.corpus_path)
-        )
-    });
-    if let Err(error) = runtime.block_on(lease.finish(corpus.as_deref())) {
+    let built_from = built.is_ok().then_some(config.corpus_path.as_path());
+    if let Err(error) = runtime.block_on(lease.finish(built_from)) {
         tracing::error!(%error, "cannot announce the new index to the replicas");
     }
     built

@@ -1,7 +1,8 @@
 //! Remembers recent searches so that "More results" and ◀ ▶ buttons can continue them:
 //! a button's `custom_id` holds only a session number, never the user's text. Kept in
-//! the bot's database when it has one, so that a press works on whichever replica
-//! receives it and after a restart; in memory otherwise.
+//! the database replicas share when there is one (see `Bot::with_database`), so that a
+//! press works on whichever replica receives it and after a restart; in memory
+//! otherwise.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,8 +25,8 @@ pub struct Session {
     pub ephemeral: bool,
 }
 
-/// Where sessions are kept: the database when there is one, this process's memory
-/// otherwise, and also when the database cannot be written (a search then continues on
+/// Where sessions are kept: the shared database when there is one, this process's
+/// memory otherwise, and also when the database cannot be written (a search then continues on
 /// this replica only, rather than failing).
 #[derive(Debug, Default)]
 pub struct Sessions {

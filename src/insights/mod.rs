@@ -291,10 +291,7 @@ impl AskerHasher {
                 Ok(AskerHasher { salt })
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let mut salt = [0u8; 32];
-                for chunk in salt.chunks_mut(8) {
-                    chunk.copy_from_slice(&random_u64().to_le_bytes());
-                }
+                let salt = new_salt();
                 write_private(path, &hex(&salt)).map_err(salt_error)?;
                 Ok(AskerHasher { salt })
             }
@@ -309,11 +306,9 @@ impl AskerHasher {
     /// # Errors
     /// When the database refuses, or holds no 32-byte hex salt.
     pub async fn shared(store: &Store) -> Result<AskerHasher, InsightsError> {
-        let mut salt = [0u8; 32];
-        for chunk in salt.chunks_mut(8) {
-            chunk.copy_from_slice(&random_u64().to_le_bytes());
-        }
-        let kept = store.setting_or_insert("asker_salt", &hex(&salt)).await?;
+        let kept = store
+            .setting_or_insert("asker_salt", &hex(&new_salt()))
+            .await?;
         let salt = parse_hex(kept.trim()).ok_or_else(|| InsightsError::Salt {
             path: format!("{} (settings.asker_salt)", store.path()),
             source: std::io::Error::other("it does not hold a 64-digit hex salt"),
@@ -355,6 +350,15 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh 32-byte salt.
+fn new_salt() -> [u8; 32] {
+    let mut salt = [0u8; 32];
+    for chunk in salt.chunks_mut(8) {
+        chunk.copy_from_slice(&random_u64().to_le_bytes());
+    }
+    salt
 }
 
 fn parse_hex(text: &str) -> Option<[u8; 32]> {

@@ -13,7 +13,6 @@ use crate::discord::render;
 use crate::discord::response::{Responder, Response};
 use crate::cluster::{ClusterError, ClusterLease};
 use crate::reindex::{ReindexError, Stage};
-use crate::watch;
 use crate::text::strip_format_chars;
 
 /// Shortest gap between two progress edits of the reply.
@@ -116,11 +115,8 @@ impl SlashCommand for Reindex {
         let result = result.map_err(anyhow::Error::from).and_then(|r| r);
         if let Some(lease) = lease {
             // The other replicas rebuild from the same corpus once this is announced.
-            let corpus = result
-                .as_ref()
-                .ok()
-                .map(|_| format!("{:016x}", watch::fingerprint(&bot.config.corpus_path)));
-            release(lease, corpus.as_deref()).await;
+            let built_from = result.is_ok().then_some(bot.config.corpus_path.as_path());
+            release(lease, built_from).await;
         }
         let outcome = if result.is_ok() { "done" } else { "failed" };
         metrics::counter!("spacecollab_reindexes_total", "trigger" => "command", "outcome" => outcome)
@@ -150,9 +146,10 @@ impl SlashCommand for Reindex {
     }
 }
 
-/// Gives the cluster's lease back, announcing `corpus` when the reindex succeeded.
-async fn release(lease: ClusterLease, corpus: Option<&str>) {
-    if let Err(error) = lease.finish(corpus).await {
+/// Gives the cluster's lease back, announcing the corpus the reindex was `built_from`
+/// when it succeeded.
+async fn release(lease: ClusterLease, built_from: Option<&std::path::Path>) {
+    if let Err(error) = lease.finish(built_from).await {
         tracing::error!(%error, "cannot announce the reindex to the other replicas; they catch up at their next start or reindex");
     }
 }
