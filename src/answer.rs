@@ -15,15 +15,12 @@ use tantivy::{DocAddress, DocSet, Score, Searcher, TantivyDocument, Term, TERMIN
 use crate::analyzer::{analyze, analyze_with_offsets};
 use crate::corpus::split;
 use crate::index::{self, DocumentInfo, Generation, IndexError};
-use crate::query::{self, AnalyzedSynonyms, Reading, Terms, Weights};
+use crate::query::{self, AnalyzedSynonyms, QueryPlan, Reading, Terms, Weights};
+use crate::scoring;
 use crate::text::clip_chars;
 
 /// The searcher, the query it ran and the passages it found, best first.
-type RankedPassages = (
-    Searcher,
-    Box<dyn tantivy::query::Query>,
-    Vec<(Score, DocAddress)>,
-);
+type RankedPassages = (Searcher, QueryPlan, Vec<(Score, DocAddress)>);
 
 /// At most this many passages of one document among the top results.
 pub const MAX_PASSAGES_PER_DOCUMENT: usize = 2;
@@ -601,7 +598,7 @@ impl Engine {
         documents
     }
 
-    /// Builds the query for `terms` and runs it for the `candidates` best passages;
+    /// Plans the query for `terms` and runs it for the `candidates` best passages;
     /// `None` when there is nothing to search or the search fails (logged).
     fn top_passages(
         &self,
@@ -611,15 +608,15 @@ impl Engine {
     ) -> Option<RankedPassages> {
         let generation = &snapshot.generation;
         let searcher = generation.reader.searcher();
-        let query = query::build_query(
+        let plan = query::plan_query(
             terms,
             generation.fields,
             &searcher,
             self.settings.weights,
             &|stem| snapshot.spellings(&searcher, stem),
         )?;
-        match searcher.search(&*query, &TopDocs::with_limit(candidates).order_by_score()) {
-            Ok(top) => Some((searcher, query, top)),
+        match scoring::top_passages(&searcher, &plan, generation.fields.body, candidates) {
+            Ok(top) => Some((searcher, plan, top)),
             Err(error) => {
                 tracing::warn!(%error, "search failed");
                 None
@@ -632,12 +629,13 @@ impl Engine {
         let wanted = offset + limit;
         // Fetch extra candidates so that capping passages per document still fills the page.
         let candidates = (wanted * 4).max(20);
-        let Some((searcher, query, mut top)) = self.top_passages(snapshot, terms, candidates)
+        let Some((searcher, plan, mut top)) = self.top_passages(snapshot, terms, candidates)
         else {
             return Vec::new();
         };
         rerank(snapshot, &searcher, terms, &mut top);
         let chosen = diversify(snapshot, top, wanted);
+        let query = plan.to_query(generation.fields.body);
         let mut snippets =
             SnippetGenerator::create(&searcher, &*query, generation.fields.body).ok();
         if let Some(generator) = snippets.as_mut() {

@@ -16,6 +16,7 @@ pub mod lexicon;
 pub mod metrics;
 pub mod query;
 pub mod reindex;
+pub mod scoring;
 pub mod terminal;
 pub mod text;
 pub mod watch;

@@ -422,25 +422,107 @@ fn question_words() -> &'static HashSet<String> {
     })
 }
 
-/// Builds the query for analyzed terms. Returns `None` when there is nothing to search.
+/// A question's query, clause by clause: what [`QueryPlan::to_query`] gives tantivy, and
+/// what [`crate::scoring`] runs itself, term at a time.
+#[derive(Debug, Clone, Default)]
+pub struct QueryPlan {
+    /// Words and phrases, each searched in the fields that hold it. A passage scores
+    /// each clause's best field in full plus [`QueryPlan::tie_breaker`] of the others.
+    pub clauses: Vec<Clause>,
+    /// Pairs of question words, scored when they stand near each other in a body.
+    pub pairs: Vec<Pair>,
+    /// Share of a clause's other fields added to its best one.
+    pub tie_breaker: f32,
+}
+
+/// One word, or several that must stand together, searched in some fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    /// Analyzed terms: one for a word, several for a phrase.
+    pub tokens: Vec<String>,
+    /// The fields that hold every token, each with the clause's boost there.
+    pub fields: Vec<(Field, f32)>,
+    /// For a word of the question itself, its place in [`Terms::terms`]: the pairs refer
+    /// to words by it.
+    pub term: Option<usize>,
+}
+
+/// Two question words that stood next to each other in the question, searched in bodies
+/// at most [`PAIR_SLOP`] words apart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pair {
+    /// The words' places in [`Terms::terms`].
+    pub terms: (usize, usize),
+    pub tokens: (String, String),
+    pub boost: f32,
+}
+
+/// How far apart (in positions beyond adjacent) the words of a pair may stand.
+pub const PAIR_SLOP: u32 = 2;
+
+impl QueryPlan {
+    /// The same query as a tantivy query: for snippets, and to check [`crate::scoring`]
+    /// against.
+    pub fn to_query(&self, body: Field) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for clause in &self.clauses {
+            let mut per_field: Vec<Box<dyn Query>> = clause
+                .fields
+                .iter()
+                .map(|&(field, boost)| boosted(phrase_or_term(field, &clause.tokens), boost))
+                .collect();
+            let query = match per_field.len() {
+                0 => continue,
+                1 => per_field.pop().expect("one"),
+                _ => Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                    per_field,
+                    self.tie_breaker,
+                )),
+            };
+            clauses.push((Occur::Should, query));
+        }
+        for pair in &self.pairs {
+            clauses.push((Occur::Should, boosted(Box::new(pair.phrase(body)), pair.boost)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+impl Pair {
+    /// The pair as a sloppy phrase query on `body`.
+    pub fn phrase(&self, body: Field) -> PhraseQuery {
+        PhraseQuery::new_with_offset_and_slop(
+            vec![
+                (0, Term::from_field_text(body, &self.tokens.0)),
+                (1, Term::from_field_text(body, &self.tokens.1)),
+            ],
+            PAIR_SLOP,
+        )
+    }
+}
+
+/// Plans the query for analyzed terms. Returns `None` when there is nothing to search.
 ///
 /// `spellings` gives the close spellings of a word the index has never seen (see
 /// [`close_terms`]); the engine memoizes it per index generation.
-pub fn build_query(
+pub fn plan_query(
     terms: &Terms,
     fields: Fields,
     searcher: &Searcher,
     weights: Weights,
     spellings: &dyn Fn(&str) -> Vec<String>,
-) -> Option<Box<dyn Query>> {
+) -> Option<QueryPlan> {
     if terms.terms.is_empty() {
         return None;
     }
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    let mut plan = QueryPlan {
+        tie_breaker: weights.tie_breaker,
+        ..QueryPlan::default()
+    };
     // The same words searched in each field that has them all, with the field's weight.
     // Fields without them are left out: they cannot score, and each clause costs a
     // scorer per segment (a disjunction of several costs a 32 KB buffer).
-    let holding = |tokens: &[String]| -> Vec<(Field, f32)> {
+    let holding = |tokens: &[String], factor: f32| -> Vec<(Field, f32)> {
         [
             (fields.title, weights.title),
             (fields.heading, weights.section),
@@ -448,36 +530,27 @@ pub fn build_query(
         ]
         .into_iter()
         .filter(|(field, _)| tokens.iter().all(|t| occurs(searcher, *field, t)))
+        .map(|(field, weight)| (field, weight * factor))
         .collect()
     };
-    let in_fields =
-        |holding: Vec<(Field, f32)>, tokens: &[String], factor: f32| -> Option<Box<dyn Query>> {
-            let mut per_field: Vec<Box<dyn Query>> = holding
-                .into_iter()
-                .map(|(field, weight)| boosted(phrase_or_term(field, tokens), weight * factor))
-                .collect();
-            match per_field.len() {
-                0 => None,
-                1 => per_field.pop(),
-                _ => Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(
-                    per_field,
-                    weights.tie_breaker,
-                ))),
-            }
-        };
-    let mut should = |query: Option<Box<dyn Query>>| {
-        if let Some(query) = query {
-            clauses.push((Occur::Should, query));
+    let mut add = |tokens: Vec<String>, fields: Vec<(Field, f32)>, term: Option<usize>| {
+        if !fields.is_empty() {
+            plan.clauses.push(Clause {
+                tokens,
+                fields,
+                term,
+            });
         }
     };
     // Terms found in passage bodies, for the proximity pairs below.
     let mut in_body: HashSet<&str> = HashSet::new();
-    for (((text, &count), &importance), &everyday) in terms
+    for (i, (((text, &count), &importance), &everyday)) in terms
         .terms
         .iter()
         .zip(&terms.counts)
         .zip(&terms.importance)
         .zip(&terms.everyday)
+        .enumerate()
     {
         // A word asked twice counts twice, as if its clause were repeated: long
         // questions (ArguAna's are whole arguments) come back to what they are about.
@@ -485,12 +558,12 @@ pub fn build_query(
         // root: 0.481); SciFact, SQuAD and the bundled questions did not move.
         let asked = count.max(1) as f32 * importance;
         let word = std::slice::from_ref(text);
-        let found_in = holding(word);
+        let found_in = holding(word, asked);
         if found_in.iter().any(|(field, _)| *field == fields.body) {
             in_body.insert(text);
         }
         let unknown = found_in.is_empty();
-        should(in_fields(found_in, word, asked));
+        add(word.to_vec(), found_in, Some(i));
         if weights.fuzzy <= 0.0 || !unknown || everyday {
             continue;
         }
@@ -500,23 +573,24 @@ pub fn build_query(
         // terms: BM25 still tells a rare close spelling from a common one, and no fuzzy
         // match can outrank an exact one.
         for close in spellings(text) {
-            let close = [close];
-            should(in_fields(holding(&close), &close, weights.fuzzy));
+            let close = vec![close];
+            let found_in = holding(&close, weights.fuzzy);
+            add(close, found_in, None);
         }
     }
     if weights.proximity > 0.0 {
-        let both_in_body = |(a, b): &&(String, String)| {
-            in_body.contains(a.as_str()) && in_body.contains(b.as_str())
-        };
-        for (first, second) in terms.pairs.iter().filter(both_in_body) {
-            let phrase = PhraseQuery::new_with_offset_and_slop(
-                vec![
-                    (0, Term::from_field_text(fields.body, first)),
-                    (1, Term::from_field_text(fields.body, second)),
-                ],
-                2,
-            );
-            should(Some(boosted(Box::new(phrase), weights.proximity)));
+        let place = |word: &str| terms.terms.iter().position(|t| t == word);
+        for (first, second) in &terms.pairs {
+            if !(in_body.contains(first.as_str()) && in_body.contains(second.as_str())) {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (place(first), place(second)) {
+                plan.pairs.push(Pair {
+                    terms: (a, b),
+                    tokens: (first.clone(), second.clone()),
+                    boost: weights.proximity,
+                });
+            }
         }
     }
     // An alternative names one concept, however many words spell it, but a phrase
@@ -525,13 +599,10 @@ pub fn build_query(
     // Divided by its length, the concept counts about once. Bundled questions: hit@1
     // 63 -> 64 of 74, hit@3 unchanged (weight 1.0 instead of 0.8: 65, but hit@3 -1).
     for alternative in &terms.alternatives {
-        should(in_fields(
-            holding(alternative),
-            alternative,
-            weights.synonym / alternative.len() as f32,
-        ));
+        let found_in = holding(alternative, weights.synonym / alternative.len() as f32);
+        add(alternative.clone(), found_in, None);
     }
-    Some(Box::new(BooleanQuery::new(clauses)))
+    Some(plan)
 }
 
 /// Close spellings tried for one unknown word.
