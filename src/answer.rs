@@ -245,19 +245,68 @@ pub struct DocumentHit {
     pub score: f32,
 }
 
-/// Passages fetched per wanted document in [`Engine::rank_documents`]: documents are
-/// split into a few passages, so this many leave enough distinct documents after grouping.
-const PASSAGES_PER_DOCUMENT_FETCHED: usize = 3;
+/// Passages fetched per wanted document in [`Engine::rank_documents`] at first, as a
+/// fraction: most documents of a result list are one or two passages. Fetching 3 a
+/// document scored three times the passages needed on SciFact.
+const PASSAGES_PER_DOCUMENT_FETCHED: (usize, usize) = (3, 2);
+
+/// The `limit` best documents among passages ranked best first, each scored by its
+/// best passage.
+fn best_documents(
+    snapshot: &Snapshot,
+    top: &[(Score, DocAddress)],
+    limit: usize,
+) -> Vec<DocumentHit> {
+    // Passages come best first, so a document's first passage is its best. (Adding
+    // a share of its other passages' scores was measured and lowered SciFact nDCG@10.)
+    // Equal scores would keep the order passages were indexed in, which several
+    // indexing threads vary from build to build: within a run of equal scores,
+    // documents go by id, so that a run over the same data repeats exactly.
+    let mut seen = vec![false; snapshot.doc_ids.len()];
+    let mut documents = Vec::with_capacity(limit);
+    let mut rest = top;
+    let mut tied_documents: Vec<u32> = Vec::new();
+    while let Some(&(score, _)) = rest.first() {
+        let tied = rest.iter().take_while(|(s, _)| *s == score).count();
+        tied_documents.clear();
+        tied_documents.extend(
+            rest[..tied]
+                .iter()
+                .map(|&(_, address)| snapshot.document_number(address))
+                .filter(|&number| number != NO_DOCUMENT),
+        );
+        tied_documents.sort_unstable_by(|&a, &b| {
+            snapshot.doc_ids[a as usize].cmp(&snapshot.doc_ids[b as usize])
+        });
+        rest = &rest[tied..];
+        for &number in &tied_documents {
+            if !std::mem::replace(&mut seen[number as usize], true) {
+                documents.push(DocumentHit {
+                    doc_id: snapshot.doc_ids[number as usize].to_string(),
+                    score,
+                });
+                if documents.len() == limit {
+                    return documents;
+                }
+            }
+        }
+    }
+    documents
+}
 
 /// A generation plus what the engine derives from it once.
 #[derive(Debug)]
 pub struct Snapshot {
     generation: Generation,
     synonyms: AnalyzedSynonyms,
-    /// The document id of every passage, by segment and doc number (see
+    /// The id of every document, by its number.
+    doc_ids: Vec<Arc<str>>,
+    /// The document number of every passage, by segment and doc number (see
     /// [`document_ids`]): grouping hundreds of passages per query by reading stored
     /// documents would cost more than the search itself.
-    doc_ids: Vec<Vec<Arc<str>>>,
+    documents_of_passages: Vec<Vec<u32>>,
+    /// What BM25 needs of this generation that no query changes.
+    statistics: scoring::Statistics,
     /// Close spellings of unknown words, by analyzed word: finding them scans a slice of
     /// the term dictionary, and both the query and "Did you mean" need them. A std mutex:
     /// held for a lookup or an insert, never across `.await`.
@@ -267,15 +316,19 @@ pub struct Snapshot {
 /// Unknown words remembered per generation before the memo starts afresh.
 const MAX_REMEMBERED_SPELLINGS: usize = 10_000;
 
-/// The document id of every passage, by segment and doc number. Read from the `doc_id`
-/// field's term dictionary and postings rather than from stored documents: no passage
-/// text is decompressed, which makes it several times faster on large indexes.
-fn document_ids(searcher: &Searcher, field: tantivy::schema::Field) -> Vec<Vec<Arc<str>>> {
-    searcher
+/// Which document each passage belongs to: the documents' ids, and each passage's
+/// document as a number into them, by segment and doc number ([`NO_DOCUMENT`] for a
+/// number no passage has). Read from the `doc_id` field's term dictionary and postings
+/// rather than from stored documents: no passage text is decompressed, which makes it
+/// several times faster on large indexes.
+fn document_ids(searcher: &Searcher, field: tantivy::schema::Field) -> (Vec<Arc<str>>, Vec<Vec<u32>>) {
+    let mut ids: Vec<Arc<str>> = Vec::new();
+    let mut numbers_by_id: HashMap<Arc<str>, u32> = HashMap::new();
+    let tables = searcher
         .segment_readers()
         .iter()
         .map(|reader| {
-            let mut table: Vec<Arc<str>> = vec![Arc::from(""); reader.max_doc() as usize];
+            let mut table = vec![NO_DOCUMENT; reader.max_doc() as usize];
             let Ok(inverted) = reader.inverted_index(field) else {
                 return table;
             };
@@ -284,6 +337,10 @@ fn document_ids(searcher: &Searcher, field: tantivy::schema::Field) -> Vec<Vec<A
             };
             while terms.advance() {
                 let id: Arc<str> = Arc::from(String::from_utf8_lossy(terms.key()).as_ref());
+                let number = *numbers_by_id.entry(Arc::clone(&id)).or_insert_with(|| {
+                    ids.push(id);
+                    ids.len() as u32 - 1
+                });
                 let Ok(mut postings) =
                     inverted.read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
                 else {
@@ -292,18 +349,22 @@ fn document_ids(searcher: &Searcher, field: tantivy::schema::Field) -> Vec<Vec<A
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
                     if let Some(slot) = table.get_mut(doc as usize) {
-                        *slot = Arc::clone(&id);
+                        *slot = number;
                     }
                     doc = postings.advance();
                 }
             }
             table
         })
-        .collect()
+        .collect();
+    (ids, tables)
 }
 
+/// The document number of a passage that has none.
+const NO_DOCUMENT: u32 = u32::MAX;
+
 impl Snapshot {
-    fn new(generation: Generation) -> Snapshot {
+    fn new(generation: Generation) -> Result<Snapshot, IndexError> {
         // The corpus's own groups add to the name forms every corpus shares.
         let mut groups = crate::lexicon::name_forms().clone();
         groups
@@ -312,13 +373,19 @@ impl Snapshot {
         let synonyms = AnalyzedSynonyms::new(&groups);
         // Filled here, when a generation is opened or switched to, not by the first
         // question that needs it.
-        let doc_ids = document_ids(&generation.reader.searcher(), generation.fields.doc_id);
-        Snapshot {
+        let searcher = generation.reader.searcher();
+        let (doc_ids, documents_of_passages) = document_ids(&searcher, generation.fields.doc_id);
+        let fields = generation.fields;
+        let statistics =
+            scoring::Statistics::new(&searcher, &[fields.title, fields.heading, fields.body])?;
+        Ok(Snapshot {
             generation,
             synonyms,
             doc_ids,
+            documents_of_passages,
+            statistics,
             spellings: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// The closest spellings the index has for `stem`, closest and most common first.
@@ -350,11 +417,19 @@ impl Snapshot {
         memo.get(stem).cloned().unwrap_or_default()
     }
 
+    /// The document number of the passage at `address` ([`NO_DOCUMENT`] if it has none).
+    fn document_number(&self, address: DocAddress) -> u32 {
+        self.documents_of_passages
+            .get(address.segment_ord as usize)
+            .and_then(|segment| segment.get(address.doc_id as usize))
+            .copied()
+            .unwrap_or(NO_DOCUMENT)
+    }
+
     /// The document id of the passage at `address` (empty if it cannot be read).
     fn doc_id(&self, address: DocAddress) -> Arc<str> {
         self.doc_ids
-            .get(address.segment_ord as usize)
-            .and_then(|segment| segment.get(address.doc_id as usize))
+            .get(self.document_number(address) as usize)
             .cloned()
             .unwrap_or_else(|| Arc::from(""))
     }
@@ -457,7 +532,7 @@ impl Engine {
         let generation = index::open_current(root)?;
         Ok(Engine {
             root: root.to_path_buf(),
-            current: RwLock::new(Arc::new(Snapshot::new(generation))),
+            current: RwLock::new(Arc::new(Snapshot::new(generation)?)),
             settings,
         })
     }
@@ -475,7 +550,7 @@ impl Engine {
         }
         let generation = index::open_current(&self.root)?;
         if generation.name != self.snapshot().generation_name() {
-            let snapshot = Arc::new(Snapshot::new(generation));
+            let snapshot = Arc::new(Snapshot::new(generation)?);
             *self
                 .current
                 .write()
@@ -560,42 +635,21 @@ impl Engine {
     pub fn rank_documents(&self, query: &str, limit: usize) -> Vec<DocumentHit> {
         let snapshot = self.snapshot();
         let terms = snapshot.search_terms(query);
-        let candidates = limit.max(1) * PASSAGES_PER_DOCUMENT_FETCHED;
-        let Some((_, _, top)) = self.top_passages(&snapshot, &terms, candidates) else {
-            return Vec::new();
-        };
-        // Passages come best first, so a document's first passage is its best. (Adding
-        // a share of its other passages' scores was measured and lowered SciFact nDCG@10.)
-        // Equal scores would keep the order passages were indexed in, which several
-        // indexing threads vary from build to build: within a run of equal scores,
-        // documents go by id, so that a run over the same data repeats exactly.
-        let mut seen = std::collections::HashSet::new();
-        let mut documents = Vec::with_capacity(limit);
-        let mut rest = top.as_slice();
-        let mut ids: Vec<Arc<str>> = Vec::new();
-        while let Some(&(score, _)) = rest.first() {
-            let tied = rest.iter().take_while(|(s, _)| *s == score).count();
-            ids.clear();
-            ids.extend(
-                rest[..tied]
-                    .iter()
-                    .map(|&(_, address)| snapshot.doc_id(address)),
-            );
-            ids.sort_unstable();
-            rest = &rest[tied..];
-            for doc_id in ids.drain(..) {
-                if seen.insert(doc_id.clone()) {
-                    documents.push(DocumentHit {
-                        doc_id: doc_id.to_string(),
-                        score,
-                    });
-                    if documents.len() == limit {
-                        return documents;
-                    }
-                }
+        let limit = limit.max(1);
+        // Most documents are one or two passages: fetch a few more passages than
+        // documents, and more only when that left too few documents. The top documents
+        // are exactly those a larger fetch would give.
+        let mut candidates = limit * PASSAGES_PER_DOCUMENT_FETCHED.0 / PASSAGES_PER_DOCUMENT_FETCHED.1;
+        loop {
+            let Some((_, _, top)) = self.top_passages(&snapshot, &terms, candidates) else {
+                return Vec::new();
+            };
+            let documents = best_documents(&snapshot, &top, limit);
+            if documents.len() == limit || top.len() < candidates {
+                return documents;
             }
+            candidates *= 2;
         }
-        documents
     }
 
     /// Plans the query for `terms` and runs it for the `candidates` best passages;
@@ -611,11 +665,12 @@ impl Engine {
         let plan = query::plan_query(
             terms,
             generation.fields,
-            &searcher,
+            &|field, token| snapshot.statistics.holds(&searcher, field, token),
             self.settings.weights,
             &|stem| snapshot.spellings(&searcher, stem),
         )?;
-        match scoring::top_passages(&searcher, &plan, generation.fields.body, candidates) {
+        let body = generation.fields.body;
+        match scoring::top_passages(&searcher, &snapshot.statistics, &plan, body, candidates) {
             Ok(top) => Some((searcher, plan, top)),
             Err(error) => {
                 tracing::warn!(%error, "search failed");

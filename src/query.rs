@@ -502,13 +502,14 @@ impl Pair {
 }
 
 /// Plans the query for analyzed terms. Returns `None` when there is nothing to search.
+/// `holds` tells whether some passage has a term in a field.
 ///
 /// `spellings` gives the close spellings of a word the index has never seen (see
 /// [`close_terms`]); the engine memoizes it per index generation.
 pub fn plan_query(
     terms: &Terms,
     fields: Fields,
-    searcher: &Searcher,
+    holds: &dyn Fn(Field, &str) -> bool,
     weights: Weights,
     spellings: &dyn Fn(&str) -> Vec<String>,
 ) -> Option<QueryPlan> {
@@ -529,7 +530,7 @@ pub fn plan_query(
             (fields.body, weights.body),
         ]
         .into_iter()
-        .filter(|(field, _)| tokens.iter().all(|t| occurs(searcher, *field, t)))
+        .filter(|(field, _)| tokens.iter().all(|t| holds(*field, t)))
         .map(|(field, weight)| (field, weight * factor))
         .collect()
     };

@@ -1,35 +1,311 @@
 //! Runs a [`QueryPlan`] over the index term at a time: each word's postings are read
 //! once and its BM25 added into one score per passage, and the proximity pairs, which
-//! need positions, are scored only on the passages that can still reach the top. The
+//! need positions, are counted only on the passages that can still reach the top. The
 //! passages and scores are those of tantivy running [`QueryPlan::to_query`] (the tests
-//! check it), in a fraction of the time: tantivy's union of dozens of scorers weighs
-//! every matching passage through a heap of scorers, and cannot skip any (a disjunction
-//! max per word is not something block-max WAND can bound).
+//! check it), at a fraction of the cost: tantivy's union of dozens of scorers weighs every
+//! matching passage through a heap of scorers, and cannot skip any (a disjunction max per
+//! word is not something block-max WAND can bound), and a sloppy phrase reads the
+//! positions of every passage that holds both of its words.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use tantivy::fieldnorm::FieldNormReader;
-use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::{
-    Bm25Weight, BoostQuery, DisjunctionMaxQuery, EnableScoring, Query, Scorer, Weight,
-};
+use tantivy::postings::{Postings, TermInfo};
+use tantivy::query::{BoostQuery, DisjunctionMaxQuery, EnableScoring, Query, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{
-    DocAddress, DocId, DocSet, Score, Searcher, SeekDangerResult, SegmentReader, Term, TERMINATED,
-};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
 
-use crate::query::{Clause, QueryPlan};
+use crate::query::{Clause, QueryPlan, PAIR_SLOP};
+
+/// BM25's term frequency saturation, as tantivy has it.
+const K1: Score = 1.2;
+/// BM25's length normalisation, as tantivy has it.
+const B: Score = 0.75;
+
+/// What BM25 needs of an index that no query changes, made once per index generation:
+/// the number of passages; for each searched field, the length normalisation of each
+/// encoded passage length (tantivy makes these again for every term of every query,
+/// which cost more than scoring SciFact's passages); and, for each word searched so far,
+/// its term-frequency factor in every passage that holds it, so that the next question
+/// with the word multiplies instead of decoding postings again (what bm25s keeps as its
+/// precomputed matrix, here filled on first use and for the words asked only).
+#[derive(Debug)]
+pub struct Statistics {
+    total_docs: u64,
+    /// Per searched field: its length normalisations and the words kept for it.
+    fields: Vec<FieldStatistics>,
+    /// Postings and positions kept, to stop adding at [`MAX_KEPT`].
+    kept: AtomicUsize,
+}
+
+#[derive(Debug)]
+struct FieldStatistics {
+    field: Field,
+    norms: Box<[Score; 256]>,
+    words: RwLock<HashMap<String, Arc<TermImpacts>>>,
+}
+
+/// Postings and positions [`Statistics`] keeps (4 to 8 bytes each) before it stops
+/// keeping more: a word past it is read from the index each time.
+const MAX_KEPT: usize = 32_000_000;
+
+/// One word in one field: in how many passages it is, and its term-frequency factor in
+/// each passage holding it, by segment, in address order; its positions there when a
+/// pair needed them.
+#[derive(Debug)]
+struct TermImpacts {
+    doc_freq: u64,
+    infos: Vec<Option<TermInfo>>,
+    factors: Vec<Vec<(DocId, Score)>>,
+    positions: OnceLock<Vec<SegmentPositions>>,
+}
+
+/// A word's positions in each passage of a segment holding it: those of its `i`-th
+/// passage (in [`TermImpacts::factors`] order) are `positions[starts[i]..starts[i + 1]]`.
+#[derive(Debug, Default)]
+struct SegmentPositions {
+    starts: Vec<u32>,
+    positions: Vec<u32>,
+}
+
+impl Statistics {
+    /// The statistics of `fields` over every segment of `searcher`, computed as tantivy
+    /// computes them (so that scores are the same to the bit).
+    ///
+    /// # Errors
+    /// When a field's inverted index cannot be opened.
+    pub fn new(searcher: &Searcher, fields: &[Field]) -> tantivy::Result<Statistics> {
+        let total_docs: u64 = searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| u64::from(reader.max_doc()))
+            .sum();
+        let fields = fields
+            .iter()
+            .map(|&field| {
+                let mut tokens = 0u64;
+                for reader in searcher.segment_readers() {
+                    tokens += reader.inverted_index(field)?.total_num_tokens();
+                }
+                let average = tokens as Score / total_docs as Score;
+                let mut norms = Box::new([0.0; 256]);
+                for (id, norm) in norms.iter_mut().enumerate() {
+                    let length = FieldNormReader::id_to_fieldnorm(id as u8);
+                    *norm = K1 * (1.0 - B + B * length as Score / average);
+                }
+                Ok(FieldStatistics {
+                    field,
+                    norms,
+                    words: RwLock::new(HashMap::new()),
+                })
+            })
+            .collect::<tantivy::Result<_>>()?;
+        Ok(Statistics {
+            total_docs,
+            fields,
+            kept: AtomicUsize::new(0),
+        })
+    }
+
+    fn field(&self, field: Field) -> &FieldStatistics {
+        self.fields
+            .iter()
+            .find(|f| f.field == field)
+            .expect("statistics are made for every field a plan searches")
+    }
+
+    fn norms(&self, field: Field) -> &[Score; 256] {
+        &self.field(field).norms
+    }
+
+    /// The rarity of a term held by `doc_freq` passages.
+    fn idf(&self, doc_freq: u64) -> Score {
+        let n = self.total_docs.max(doc_freq);
+        let x = ((n - doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5);
+        (1.0 + x).ln()
+    }
+
+    /// Whether there is room to keep `size` more postings or positions.
+    fn keep(&self, size: usize) -> bool {
+        let kept = self.kept.fetch_add(size, Ordering::Relaxed);
+        if kept + size > MAX_KEPT {
+            self.kept.fetch_sub(size, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Whether some passage has `token` in `field`; the word is kept for the search that
+    /// follows.
+    pub fn holds(&self, searcher: &Searcher, field: Field, token: &str) -> bool {
+        self.word(searcher, field, token)
+            .is_ok_and(|word| word.doc_freq > 0)
+    }
+
+    /// `token`'s factors in `field`, kept from an earlier question or read now.
+    fn word(
+        &self,
+        searcher: &Searcher,
+        field: Field,
+        token: &str,
+    ) -> tantivy::Result<Arc<TermImpacts>> {
+        let statistics = self.field(field);
+        let read = || statistics.words.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = read().get(token) {
+            return Ok(Arc::clone(found));
+        }
+        let term = Term::from_field_text(field, token);
+        let mut impacts = TermImpacts {
+            doc_freq: 0,
+            infos: Vec::new(),
+            factors: Vec::new(),
+            positions: OnceLock::new(),
+        };
+        for reader in searcher.segment_readers() {
+            let inverted = reader.inverted_index(field)?;
+            let info = inverted.get_term_info(&term)?;
+            let mut factors = Vec::new();
+            if let Some(info) = &info {
+                impacts.doc_freq += u64::from(info.doc_freq);
+                factors.reserve(info.doc_freq as usize);
+                let lengths = reader.get_fieldnorms_reader(field)?;
+                let mut postings =
+                    inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    let frequency = postings.term_freq() as Score;
+                    let norm = statistics.norms[lengths.fieldnorm_id(doc) as usize];
+                    factors.push((doc, frequency / (frequency + norm)));
+                    doc = postings.advance();
+                }
+            }
+            impacts.infos.push(info);
+            impacts.factors.push(factors);
+        }
+        let impacts = Arc::new(impacts);
+        if self.keep(impacts.doc_freq as usize) {
+            statistics
+                .words
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(token.to_string(), Arc::clone(&impacts));
+        }
+        Ok(impacts)
+    }
+}
+
+impl TermImpacts {
+    /// The word's positions in each passage holding it, read on first use.
+    fn positions(
+        &self,
+        searcher: &Searcher,
+        field: Field,
+    ) -> tantivy::Result<&[SegmentPositions]> {
+        if let Some(positions) = self.positions.get() {
+            return Ok(positions);
+        }
+        let mut all = Vec::with_capacity(self.infos.len());
+        for (reader, info) in searcher.segment_readers().iter().zip(&self.infos) {
+            let mut segment = SegmentPositions::default();
+            if let Some(info) = info {
+                let mut postings = reader.inverted_index(field)?.read_postings_from_terminfo(
+                    info,
+                    IndexRecordOption::WithFreqsAndPositions,
+                )?;
+                segment.starts.reserve(info.doc_freq as usize + 1);
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    segment.starts.push(segment.positions.len() as u32);
+                    postings.append_positions_with_offset(0, &mut segment.positions);
+                    doc = postings.advance();
+                }
+                segment.starts.push(segment.positions.len() as u32);
+            }
+            all.push(segment);
+        }
+        // Racing threads each read them; one keeps its copy.
+        Ok(self.positions.get_or_init(|| all))
+    }
+
+    /// The word's positions in passage `doc` of `segment`, given its positions there.
+    fn positions_in<'p>(&self, positions: &'p [SegmentPositions], segment: usize, doc: DocId) -> &'p [u32] {
+        let factors = &self.factors[segment];
+        let Ok(i) = factors.binary_search_by_key(&doc, |&(d, _)| d) else {
+            return &[];
+        };
+        let segment = &positions[segment];
+        &segment.positions[segment.starts[i] as usize..segment.starts[i + 1] as usize]
+    }
+}
+
+/// A boost as [`QueryPlan::to_query`] applies it: none at all when it is 1.
+fn boost_factor(boost: f32) -> f32 {
+    if (boost - 1.0).abs() < f32::EPSILON {
+        1.0
+    } else {
+        boost
+    }
+}
 
 /// A passage that matched some clause, with what it scored so far.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
     /// Its score without the pairs.
     partial: Score,
-    /// The most it can score with them.
-    bound: Score,
     /// Which question words its body holds, by their place in the question (bit i for
     /// word i): a pair can only be found in a body holding both of its words.
     in_body: u64,
     segment: u32,
     doc: DocId,
+}
+
+/// One word in one field, with its BM25 weight there (rarity times boost).
+struct FieldTerm {
+    field: Field,
+    impacts: Arc<TermImpacts>,
+    weight: Score,
+}
+
+impl FieldTerm {
+    fn new(
+        searcher: &Searcher,
+        statistics: &Statistics,
+        field: Field,
+        token: &str,
+        boost: f32,
+    ) -> tantivy::Result<FieldTerm> {
+        let impacts = statistics.word(searcher, field, token)?;
+        Ok(FieldTerm {
+            field,
+            weight: statistics.idf(impacts.doc_freq) * (1.0 + K1) * boost_factor(boost),
+            impacts,
+        })
+    }
+
+    fn doc_freq(&self) -> u64 {
+        self.impacts.doc_freq
+    }
+
+}
+
+/// One question word, searched in each field that holds it.
+struct Word {
+    fields: Vec<FieldTerm>,
+    /// The word's bit in a passage's `in_body`, when a pair needs it.
+    bit: Option<usize>,
+    /// That bit as a mask, 0 when there is none.
+    body_bit: u64,
+}
+
+/// Two question words near each other in a body, with the weight tantivy gives the
+/// phrase (the sum of their rarities, times the boost).
+struct ScoredPair {
+    /// The bits of its two words.
+    bits: (usize, usize),
+    both: u64,
+    weight: Score,
 }
 
 /// The `limit` best passages for `plan`, best first; equal scores go by address.
@@ -38,6 +314,7 @@ struct Candidate {
 /// When tantivy cannot read a posting list or a field's norms.
 pub fn top_passages(
     searcher: &Searcher,
+    statistics: &Statistics,
     plan: &QueryPlan,
     body: Field,
     limit: usize,
@@ -45,49 +322,235 @@ pub fn top_passages(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    // The question words some pair needs, each given a bit of a passage's `in_body`.
+    let mut pair_words: Vec<usize> = plan
+        .pairs
+        .iter()
+        .flat_map(|pair| [pair.terms.0, pair.terms.1])
+        .collect();
+    pair_words.sort_unstable();
+    pair_words.dedup();
+    let bit_of = |place: usize| pair_words.binary_search(&place).ok();
     let words = plan
         .clauses
         .iter()
         .filter(|clause| clause.tokens.len() == 1)
-        .map(|clause| WordWeights::new(searcher, clause, body))
+        .map(|clause| {
+            let fields = clause
+                .fields
+                .iter()
+                .map(|&(field, boost)| {
+                    FieldTerm::new(searcher, statistics, field, &clause.tokens[0], boost)
+                })
+                .collect::<tantivy::Result<Vec<_>>>()?;
+            let in_body = clause.fields.iter().any(|&(field, _)| field == body);
+            let bit = clause.term.and_then(bit_of).filter(|_| in_body);
+            Ok(Word {
+                fields,
+                bit,
+                body_bit: bit.map_or(0, |bit| 1u64 << bit),
+            })
+        })
         .collect::<tantivy::Result<Vec<_>>>()?;
     let phrases = plan
         .clauses
         .iter()
         .filter(|clause| clause.tokens.len() > 1)
-        .map(|clause| phrase_clause(clause, plan.tie_breaker).weight(scoring))
-        .collect::<tantivy::Result<Vec<_>>>()?;
-    let pairs = plan
-        .pairs
-        .iter()
-        .map(|pair| {
-            let query = BoostQuery::new(Box::new(pair.phrase(body)), pair.boost);
-            let terms = [
-                Term::from_field_text(body, &pair.tokens.0),
-                Term::from_field_text(body, &pair.tokens.1),
-            ];
-            let most = Bm25Weight::for_terms(searcher, &terms)?
-                .boost_by(pair.boost)
-                .max_score();
-            let both = (1u64 << pair.terms.0) | (1u64 << pair.terms.1);
-            Ok((query.weight(scoring)?, both, most))
+        .map(|clause| {
+            phrase_clause(clause, plan.tie_breaker)
+                .weight(EnableScoring::enabled_from_searcher(searcher))
         })
         .collect::<tantivy::Result<Vec<_>>>()?;
+    // The body term of the question word with each bit.
+    let mut by_bit: Vec<Option<&FieldTerm>> = vec![None; pair_words.len()];
+    for word in &words {
+        if let Some(bit) = word.bit {
+            by_bit[bit] = word.fields.iter().find(|f| f.field == body);
+        }
+    }
+    let pairs: Vec<ScoredPair> = plan
+        .pairs
+        .iter()
+        .filter_map(|pair| {
+            let (a, b) = (bit_of(pair.terms.0)?, bit_of(pair.terms.1)?);
+            let (first, second) = (by_bit[a]?, by_bit[b]?);
+            let rarity = statistics.idf(first.doc_freq()) + statistics.idf(second.doc_freq());
+            Some(ScoredPair {
+                bits: (a, b),
+                both: (1u64 << a) | (1u64 << b),
+                weight: rarity * (1.0 + K1) * boost_factor(pair.boost),
+            })
+        })
+        .collect();
 
-    let mut pool: Vec<Candidate> = Vec::new();
-    let mut scores: Vec<Score> = Vec::new();
-    let mut in_body: Vec<u64> = Vec::new();
+    let matched = score_words(searcher, body, plan, &words, &phrases, !pairs.is_empty())?;
+    let most = PairBound::new(&pairs, pair_words.len());
+
+    // First the candidates with the highest bounds (their score with every pair they
+    // could hold); then those left that can still reach the `limit`-th score found.
+    let batch = if pairs.is_empty() {
+        limit + limit / 4
+    } else {
+        limit + limit / 2
+    };
+    let bounds = matched.bounds(searcher, &most);
+    let cut = bounds.cut(batch);
+    let first = matched.candidates(&bounds, |bound| cut.is_none_or(|cut| bound >= cut));
+    let mut scored = Vec::with_capacity(first.len());
+    score_pairs(searcher, statistics, body, &by_bit, &pairs, &first, &mut scored)?;
+    if let Some(cut) = cut {
+        let reached = nth_best(scored.iter().map(|s| s.0).collect(), limit).unwrap_or(0.0);
+        let second = matched.candidates(&bounds, |bound| bound >= reached && bound < cut);
+        score_pairs(searcher, statistics, body, &by_bit, &pairs, &second, &mut scored)?;
+    }
+    Ok(best(scored, limit))
+}
+
+/// The passages the words and phrases matched, segment by segment: each one's score
+/// from them (0 for none) and which question words its body holds.
+struct Matched {
+    scores: Vec<Vec<Score>>,
+    in_body: Vec<Vec<u64>>,
+}
+
+/// Each live matched passage's bound (its score with every pair it could hold; 0 for
+/// the others), by segment, with a histogram of them.
+struct Bounds {
+    bounds: Vec<Vec<Score>>,
+    histogram: Vec<usize>,
+    /// Bounds per bucket of the histogram.
+    scale: Score,
+}
+
+/// Buckets of [`Bounds::histogram`].
+const BUCKETS: usize = 1024;
+
+impl Matched {
+    fn bounds(&self, searcher: &Searcher, most: &PairBound) -> Bounds {
+        let highest = self
+            .scores
+            .iter()
+            .flatten()
+            .fold(0.0, |highest: Score, &s| if s > highest { s } else { highest })
+            + most.highest();
+        let scale = (BUCKETS - 1) as Score / highest.max(Score::MIN_POSITIVE);
+        let mut histogram = vec![0; BUCKETS];
+        let bounds = self
+            .scores
+            .iter()
+            .zip(&self.in_body)
+            .enumerate()
+            .map(|(segment, (scores, in_body))| {
+                let alive = searcher.segment_reader(segment as u32).alive_bitset();
+                let mut bounds = vec![0.0; scores.len()];
+                for (doc, (&partial, bound)) in scores.iter().zip(&mut bounds).enumerate() {
+                    if partial <= 0.0 {
+                        continue;
+                    }
+                    if alive.is_some_and(|alive| !alive.is_alive(doc as DocId)) {
+                        continue;
+                    }
+                    *bound = partial + most.of(in_body.get(doc).copied().unwrap_or(0));
+                    histogram[(*bound * scale) as usize] += 1;
+                }
+                bounds
+            })
+            .collect();
+        Bounds {
+            bounds,
+            histogram,
+            scale,
+        }
+    }
+
+    /// The passages whose bound `wanted` takes, in address order.
+    fn candidates(&self, bounds: &Bounds, wanted: impl Fn(Score) -> bool) -> Vec<Candidate> {
+        let mut found = Vec::new();
+        for (segment, segment_bounds) in bounds.bounds.iter().enumerate() {
+            for (doc, &bound) in segment_bounds.iter().enumerate() {
+                if bound > 0.0 && wanted(bound) {
+                    found.push(Candidate {
+                        partial: self.scores[segment][doc],
+                        in_body: self.in_body[segment].get(doc).copied().unwrap_or(0),
+                        segment: segment as u32,
+                        doc: doc as DocId,
+                    });
+                }
+            }
+        }
+        found
+    }
+}
+
+impl Bounds {
+    /// A bound that at least `batch` passages reach (and not many more); `None` when no
+    /// more than `batch` passages matched. Cheaper than selecting the `batch`-th bound
+    /// exactly, and any cut will do: the passages below it are looked at again.
+    fn cut(&self, batch: usize) -> Option<Score> {
+        if self.histogram.iter().sum::<usize>() <= batch {
+            return None;
+        }
+        let mut reached = 0;
+        for (bucket, count) in self.histogram.iter().enumerate().rev() {
+            reached += count;
+            if reached >= batch {
+                return Some(bucket as Score / self.scale);
+            }
+        }
+        None
+    }
+}
+
+impl Candidate {
+    fn address(&self) -> DocAddress {
+        DocAddress::new(self.segment, self.doc)
+    }
+}
+
+/// The `n`-th highest of `values` (1 for the highest), `None` when there are fewer.
+fn nth_best(mut values: Vec<Score>, n: usize) -> Option<Score> {
+    if n == 0 || values.len() < n {
+        return None;
+    }
+    let (_, nth, _) = values.select_nth_unstable_by(n - 1, |a, b| b.total_cmp(a));
+    Some(*nth)
+}
+
+/// The `limit` best of `scored`, best first, equal scores by address.
+fn best(mut scored: Vec<(Score, DocAddress)>, limit: usize) -> Vec<(Score, DocAddress)> {
+    let order = |a: &(Score, DocAddress), b: &(Score, DocAddress)| {
+        b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+    };
+    if scored.len() > limit {
+        scored.select_nth_unstable_by(limit - 1, order);
+        scored.truncate(limit);
+    }
+    scored.sort_unstable_by(order);
+    scored
+}
+
+/// Scores every passage by the words and phrases, and marks which question words its
+/// body holds (when `pairs_follow`).
+fn score_words(
+    searcher: &Searcher,
+    body: Field,
+    plan: &QueryPlan,
+    words: &[Word],
+    phrases: &[Box<dyn Weight>],
+    pairs_follow: bool,
+) -> tantivy::Result<Matched> {
+    let mut matched = Matched {
+        scores: Vec::new(),
+        in_body: Vec::new(),
+    };
     for (segment, reader) in searcher.segment_readers().iter().enumerate() {
         let max_doc = reader.max_doc() as usize;
-        scores.clear();
-        scores.resize(max_doc, 0.0);
-        in_body.clear();
-        in_body.resize(if pairs.is_empty() { 0 } else { max_doc }, 0);
-        for word in &words {
-            word.add(reader, plan.tie_breaker, &mut scores, &mut in_body)?;
+        let mut scores = vec![0.0; max_doc];
+        let mut in_body = vec![0; if pairs_follow { max_doc } else { 0 }];
+        for word in words {
+            add_word(body, segment, word, plan.tie_breaker, &mut scores, &mut in_body);
         }
-        for phrase in &phrases {
+        for phrase in phrases {
             let mut scorer = phrase.scorer(reader, 1.0)?;
             let mut doc = scorer.doc();
             while doc != TERMINATED {
@@ -95,108 +558,216 @@ pub fn top_passages(
                 doc = scorer.advance();
             }
         }
-        let alive = reader.alive_bitset();
-        for (doc, &partial) in scores.iter().enumerate() {
-            let doc = doc as DocId;
-            if partial <= 0.0 || alive.is_some_and(|alive| !alive.is_alive(doc)) {
-                continue;
-            }
-            let held = in_body.get(doc as usize).copied().unwrap_or(0);
-            let bound = partial
-                + pairs
-                    .iter()
-                    .filter(|(_, both, _)| held & both == *both)
-                    .map(|(_, _, most)| most)
-                    .sum::<Score>();
-            pool.push(Candidate {
-                partial,
-                bound,
-                in_body: held,
-                segment: segment as u32,
-                doc,
-            });
-        }
+        matched.scores.push(scores);
+        matched.in_body.push(in_body);
     }
-
-    // Score the pairs on the candidates with the highest bounds, a batch at a time,
-    // until no candidate left can reach the `limit`-th score found.
-    let mut scored: Vec<(Score, DocAddress)> = Vec::new();
-    let mut rest: &mut [Candidate] = &mut pool;
-    let batch = if pairs.is_empty() {
-        limit
-    } else {
-        limit * 2
-    };
-    while !rest.is_empty() {
-        let take = batch.min(rest.len());
-        if take < rest.len() {
-            rest.select_nth_unstable_by(take - 1, |a, b| b.bound.total_cmp(&a.bound));
-        }
-        let (chosen, others) = std::mem::take(&mut rest).split_at_mut(take);
-        rest = others;
-        chosen.sort_unstable_by_key(|c| (c.segment, c.doc));
-        score_pairs(searcher, &pairs, chosen, &mut scored)?;
-        if scored.len() >= limit {
-            let nth = limit - 1;
-            scored.select_nth_unstable_by(nth, |a, b| b.0.total_cmp(&a.0));
-            let threshold = scored[nth].0;
-            scored.truncate(limit);
-            // Equal to the threshold could still tie into the top: go on while it can.
-            if rest.iter().all(|c| c.bound < threshold) {
-                break;
-            }
-        }
-    }
-    scored.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    scored.truncate(limit);
-    Ok(scored)
+    Ok(matched)
 }
 
-/// Adds the pairs' scores to candidates sorted by address and moves them to `scored`.
+/// Adds one word's score in one segment to `scores`, and marks the bodies holding it in
+/// `in_body` (when that is not empty).
+fn add_word(
+    body: Field,
+    segment: usize,
+    word: &Word,
+    tie_breaker: f32,
+    scores: &mut [Score],
+    in_body: &mut [u64],
+) {
+    let marking = word.body_bit != 0 && !in_body.is_empty();
+    let mut cursors: Vec<Cursor> = word
+        .fields
+        .iter()
+        .map(|field_term| Cursor {
+            factors: &field_term.impacts.factors[segment],
+            weight: field_term.weight,
+            marks: marking && field_term.field == body,
+        })
+        .filter(|cursor| !cursor.factors.is_empty())
+        .collect();
+    if let [cursor] = cursors.as_slice() {
+        // One field: no disjunction to take.
+        for &(doc, factor) in cursor.factors {
+            scores[doc as usize] += cursor.weight * factor;
+        }
+        if cursor.marks {
+            for &(doc, _) in cursor.factors {
+                in_body[doc as usize] |= word.body_bit;
+            }
+        }
+        return;
+    }
+    loop {
+        let doc = cursors
+            .iter()
+            .filter_map(|c| c.factors.first())
+            .map(|&(doc, _)| doc)
+            .min();
+        let Some(doc) = doc else {
+            return;
+        };
+        let (mut best, mut sum) = (0.0f32, 0.0f32);
+        for cursor in cursors.iter_mut() {
+            let Some(&(at, factor)) = cursor.factors.first() else {
+                continue;
+            };
+            if at != doc {
+                continue;
+            }
+            let score = cursor.weight * factor;
+            best = best.max(score);
+            sum += score;
+            if cursor.marks {
+                in_body[doc as usize] |= word.body_bit;
+            }
+            cursor.factors = &cursor.factors[1..];
+        }
+        // As tantivy's disjunction max combines them.
+        scores[doc as usize] += best + (sum - best) * tie_breaker;
+    }
+}
+
+/// The most the pairs can add to a passage whose body holds the words of `in_body`: the
+/// sum of the weights of the pairs whose words it holds (a phrase's BM25 stays below its
+/// weight). With few words, a table of every combination.
+struct PairBound<'p> {
+    pairs: &'p [ScoredPair],
+    table: Vec<Score>,
+}
+
+/// Pairs' words up to which [`PairBound`] tabulates (a table of 2^this entries, each
+/// made from a smaller one: about ten instructions an entry).
+const TABULATED_PAIR_WORDS: usize = 10;
+
+impl<'p> PairBound<'p> {
+    fn new(pairs: &'p [ScoredPair], words: usize) -> PairBound<'p> {
+        let mut table = Vec::new();
+        if words <= TABULATED_PAIR_WORDS {
+            // The pairs whose lower bit is each bit, by that bit.
+            let mut by_low: Vec<Vec<(u64, Score)>> = vec![Vec::new(); words];
+            for pair in pairs {
+                let (low, high) = (pair.bits.0.min(pair.bits.1), pair.bits.0.max(pair.bits.1));
+                by_low[low].push((1u64 << high, pair.weight));
+            }
+            table = vec![0.0; 1 << words];
+            for held in 1..table.len() {
+                // The entry without its lowest bit, plus the pairs that bit completes.
+                let low = held.trailing_zeros() as usize;
+                let rest = held & (held - 1);
+                table[held] = table[rest]
+                    + by_low[low]
+                        .iter()
+                        .filter(|(high, _)| rest as u64 & high != 0)
+                        .map(|(_, weight)| weight)
+                        .sum::<Score>();
+            }
+        }
+        PairBound { pairs, table }
+    }
+
+    fn sum(pairs: &[ScoredPair], held: u64) -> Score {
+        pairs
+            .iter()
+            .filter(|pair| held & pair.both == pair.both)
+            .map(|pair| pair.weight)
+            .sum()
+    }
+
+    /// The most the pairs can add to any passage.
+    fn highest(&self) -> Score {
+        self.pairs.iter().map(|pair| pair.weight).sum()
+    }
+
+    fn of(&self, held: u64) -> Score {
+        match self.table.get(held as usize) {
+            Some(&most) => most,
+            None => Self::sum(self.pairs, held),
+        }
+    }
+}
+
+/// Adds the pairs' scores to candidates and moves them to `scored`.
 fn score_pairs(
     searcher: &Searcher,
-    pairs: &[(Box<dyn Weight>, u64, Score)],
+    statistics: &Statistics,
+    body: Field,
+    by_bit: &[Option<&FieldTerm>],
+    pairs: &[ScoredPair],
     chosen: &[Candidate],
     scored: &mut Vec<(Score, DocAddress)>,
 ) -> tantivy::Result<()> {
-    for segment in chosen.chunk_by(|a, b| a.segment == b.segment) {
-        let segment_ord = segment[0].segment;
-        let reader = searcher.segment_reader(segment_ord);
-        let mut totals: Vec<Score> = segment.iter().map(|c| c.partial).collect();
-        for (weight, both, _) in pairs {
-            // Positioned at each candidate in turn, never scanning on to the next match
-            // in between: a sloppy phrase reads positions at every document it passes.
-            let mut scorer: Option<Box<dyn Scorer>> = None;
-            let mut not_before: DocId = 0;
-            for (candidate, total) in segment.iter().zip(&mut totals) {
-                if candidate.in_body & both != *both || candidate.doc < not_before {
-                    continue;
+    if pairs.is_empty() {
+        scored.extend(chosen.iter().map(|c| (c.partial, c.address())));
+        return Ok(());
+    }
+    let norms = statistics.norms(body);
+    let positions = by_bit
+        .iter()
+        .map(|term| match term {
+            Some(term) => term.impacts.positions(searcher, body).map(Some),
+            None => Ok(None),
+        })
+        .collect::<tantivy::Result<Vec<_>>>()?;
+    let mut lengths: Option<(u32, FieldNormReader)> = None;
+    for candidate in chosen {
+        let segment = candidate.segment as usize;
+        let lengths = match &lengths {
+            Some((at, reader)) if *at == candidate.segment => reader,
+            _ => {
+                let reader = searcher
+                    .segment_reader(candidate.segment)
+                    .get_fieldnorms_reader(body)?;
+                &lengths.insert((candidate.segment, reader)).1
+            }
+        };
+        let of = |bit: usize| -> &[u32] {
+            match (by_bit[bit], positions[bit]) {
+                (Some(term), Some(positions)) => {
+                    term.impacts.positions_in(positions, segment, candidate.doc)
                 }
-                let found = match &mut scorer {
-                    Some(scorer) => scorer.seek_danger(candidate.doc),
-                    None => {
-                        let (found, created) = weight.scorer_danger(reader, candidate.doc, 1.0)?;
-                        scorer = Some(created);
-                        found
-                    }
-                };
-                match found {
-                    SeekDangerResult::Found => {
-                        *total += scorer.as_mut().expect("created above").score();
-                    }
-                    SeekDangerResult::SeekLowerBound(TERMINATED) => break,
-                    SeekDangerResult::SeekLowerBound(next) => not_before = next,
-                }
+                _ => &[],
+            }
+        };
+        let mut total = candidate.partial;
+        for pair in pairs
+            .iter()
+            .filter(|pair| candidate.in_body & pair.both == pair.both)
+        {
+            let count = sloppy_pair_count(of(pair.bits.0), of(pair.bits.1), PAIR_SLOP);
+            if count > 0 {
+                let count = count as Score;
+                let norm = norms[lengths.fieldnorm_id(candidate.doc) as usize];
+                total += pair.weight * (count / (count + norm));
             }
         }
-        scored.extend(
-            segment
-                .iter()
-                .zip(totals)
-                .map(|(c, total)| (total, DocAddress::new(segment_ord, c.doc))),
-        );
+        scored.push((total, candidate.address()));
     }
     Ok(())
+}
+
+/// How often the second word of a pair stands within `slop` positions of the place right
+/// after the first, each position of either word used once: the phrase frequency tantivy
+/// gives a two-word phrase with slop.
+fn sloppy_pair_count(first: &[u32], second: &[u32], slop: u32) -> u32 {
+    let (mut i, mut j, mut count) = (0, 0, 0);
+    while i < first.len() && j < second.len() {
+        let expected = first[i] + 1;
+        let found = second[j];
+        if expected.abs_diff(found) <= slop {
+            // A later place of the first word may be closer to this one of the second.
+            while i + 1 < first.len() && first[i + 1] + 1 <= found {
+                i += 1;
+            }
+            count += 1;
+            i += 1;
+            j += 1;
+        } else if expected < found {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    count
 }
 
 /// A phrase clause as tantivy scores it: a disjunction max of its fields' phrases.
@@ -219,113 +790,12 @@ fn phrase_clause(clause: &Clause, tie_breaker: f32) -> Box<dyn Query> {
     Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, tie_breaker))
 }
 
-/// One word's BM25 weight in each field that holds it, boosted.
-struct WordWeights {
-    fields: Vec<(Field, Term, Bm25Weight)>,
-    /// The word's bit (its place in the question) when a pair may need it: it is a
-    /// question word found in bodies.
-    body_bit: Option<u64>,
-    body: Field,
-}
-
-impl WordWeights {
-    fn new(searcher: &Searcher, clause: &Clause, body: Field) -> tantivy::Result<WordWeights> {
-        let fields = clause
-            .fields
-            .iter()
-            .map(|&(field, boost)| {
-                let term = Term::from_field_text(field, &clause.tokens[0]);
-                let weight = Bm25Weight::for_terms(searcher, std::slice::from_ref(&term))?;
-                Ok((field, term, weight.boost_by(boost)))
-            })
-            .collect::<tantivy::Result<Vec<_>>>()?;
-        let in_body = clause.fields.iter().any(|&(field, _)| field == body);
-        Ok(WordWeights {
-            fields,
-            body_bit: clause
-                .term
-                .filter(|_| in_body)
-                .map(|place| 1u64 << place),
-            body,
-        })
-    }
-
-    /// Adds the word's score in one segment to `scores`, and marks the bodies holding
-    /// it in `in_body` (when that is not empty).
-    fn add(
-        &self,
-        reader: &SegmentReader,
-        tie_breaker: f32,
-        scores: &mut [Score],
-        in_body: &mut [u64],
-    ) -> tantivy::Result<()> {
-        let mut cursors: Vec<Cursor> = Vec::with_capacity(self.fields.len());
-        for (field, term, weight) in &self.fields {
-            let Some(postings) = reader
-                .inverted_index(*field)?
-                .read_postings(term, IndexRecordOption::WithFreqs)?
-            else {
-                continue;
-            };
-            cursors.push(Cursor {
-                postings,
-                norms: reader.get_fieldnorms_reader(*field)?,
-                weight,
-                marks: self.body_bit.is_some() && !in_body.is_empty() && *field == self.body,
-            });
-        }
-        let bit = self.body_bit.unwrap_or(0);
-        if let [cursor] = cursors.as_mut_slice() {
-            // One field: no disjunction to take, the common case in large bodies.
-            let mut doc = cursor.postings.doc();
-            while doc != TERMINATED {
-                scores[doc as usize] += cursor.score(doc);
-                if cursor.marks {
-                    in_body[doc as usize] |= bit;
-                }
-                doc = cursor.postings.advance();
-            }
-            return Ok(());
-        }
-        loop {
-            let doc = cursors
-                .iter()
-                .map(|c| c.postings.doc())
-                .min()
-                .unwrap_or(TERMINATED);
-            if doc == TERMINATED {
-                return Ok(());
-            }
-            let (mut best, mut sum) = (0.0f32, 0.0f32);
-            for cursor in cursors.iter_mut().filter(|c| c.postings.doc() == doc) {
-                let score = cursor.score(doc);
-                best = best.max(score);
-                sum += score;
-                if cursor.marks {
-                    in_body[doc as usize] |= bit;
-                }
-                cursor.postings.advance();
-            }
-            // As tantivy's disjunction max combines them.
-            scores[doc as usize] += best + (sum - best) * tie_breaker;
-        }
-    }
-}
-
-/// A posting list being read, with what scores it.
+/// A word's factors in one field of one segment, being read, with what scores them.
 struct Cursor<'w> {
-    postings: SegmentPostings,
-    norms: FieldNormReader,
-    weight: &'w Bm25Weight,
+    factors: &'w [(DocId, Score)],
+    weight: Score,
     /// Whether this is the body, whose words the pairs need to know.
     marks: bool,
-}
-
-impl Cursor<'_> {
-    fn score(&self, doc: DocId) -> Score {
-        self.weight
-            .score(self.norms.fieldnorm_id(doc), self.postings.term_freq())
-    }
 }
 
 #[cfg(test)]
@@ -432,7 +902,8 @@ mod tests {
             let expected = searcher
                 .search(&*plan.to_query(body), &TopDocs::with_limit(limit).order_by_score())
                 .expect("search");
-            let found = top_passages(&searcher, &plan, body, limit).expect("scoring");
+            let statistics = Statistics::new(&searcher, &fields).expect("statistics");
+            let found = top_passages(&searcher, &statistics, &plan, body, limit).expect("scoring");
             prop_assert_eq!(found.len(), expected.len());
             for (got, want) in found.iter().zip(&expected) {
                 prop_assert!((got.0 - want.0).abs() <= 1e-4 * want.0.max(1.0), "{found:?} {expected:?}");
