@@ -395,11 +395,14 @@ pub fn top_passages(
     };
     let bounds = matched.bounds(searcher, &most);
     let cut = bounds.cut(batch);
-    let first = matched.candidates(&bounds, |bound| cut.is_none_or(|cut| bound >= cut));
+    // Every threshold is above 0, where the passages that did not match are: a test
+    // that is rarely true is one the processor predicts.
+    let first = matched.candidates(&bounds, |bound| bound >= cut.unwrap_or(Score::MIN_POSITIVE));
     let mut scored = Vec::with_capacity(first.len());
     score_pairs(searcher, statistics, body, &by_bit, &pairs, &first, &mut scored)?;
     if let Some(cut) = cut {
         let reached = nth_best(scored.iter().map(|s| s.0).collect(), limit).unwrap_or(0.0);
+        let reached = reached.max(Score::MIN_POSITIVE);
         let second = matched.candidates(&bounds, |bound| bound >= reached && bound < cut);
         score_pairs(searcher, statistics, body, &by_bit, &pairs, &second, &mut scored)?;
     }
@@ -443,15 +446,25 @@ impl Matched {
             .map(|(segment, (scores, in_body))| {
                 let alive = searcher.segment_reader(segment as u32).alive_bitset();
                 let mut bounds = vec![0.0; scores.len()];
-                for (doc, (&partial, bound)) in scores.iter().zip(&mut bounds).enumerate() {
-                    if partial <= 0.0 {
-                        continue;
+                if let Some(alive) = alive {
+                    for (doc, (&partial, bound)) in scores.iter().zip(&mut bounds).enumerate() {
+                        if partial > 0.0 && alive.is_alive(doc as DocId) {
+                            *bound = partial + most.of(in_body.get(doc).copied().unwrap_or(0));
+                            histogram[(*bound * scale) as usize] += 1;
+                        }
                     }
-                    if alive.is_some_and(|alive| !alive.is_alive(doc as DocId)) {
-                        continue;
+                } else if in_body.is_empty() {
+                    for (&partial, bound) in scores.iter().zip(&mut bounds) {
+                        *bound = partial;
+                        histogram[(partial * scale) as usize] += 1;
                     }
-                    *bound = partial + most.of(in_body.get(doc).copied().unwrap_or(0));
-                    histogram[(*bound * scale) as usize] += 1;
+                } else {
+                    // No branch per passage: one that did not match has no words in
+                    // its body either, so its bound stays 0 (counted in bucket 0).
+                    for ((&partial, &held), bound) in scores.iter().zip(in_body).zip(&mut bounds) {
+                        *bound = partial + most.of(held);
+                        histogram[(*bound * scale) as usize] += 1;
+                    }
                 }
                 bounds
             })
@@ -468,7 +481,7 @@ impl Matched {
         let mut found = Vec::new();
         for (segment, segment_bounds) in bounds.bounds.iter().enumerate() {
             for (doc, &bound) in segment_bounds.iter().enumerate() {
-                if bound > 0.0 && wanted(bound) {
+                if wanted(bound) {
                     found.push(Candidate {
                         partial: self.scores[segment][doc],
                         in_body: self.in_body[segment].get(doc).copied().unwrap_or(0),
@@ -487,11 +500,9 @@ impl Bounds {
     /// more than `batch` passages matched. Cheaper than selecting the `batch`-th bound
     /// exactly, and any cut will do: the passages below it are looked at again.
     fn cut(&self, batch: usize) -> Option<Score> {
-        if self.histogram.iter().sum::<usize>() <= batch {
-            return None;
-        }
+        // Bucket 0 holds the passages that did not match: a cut there takes every match.
         let mut reached = 0;
-        for (bucket, count) in self.histogram.iter().enumerate().rev() {
+        for (bucket, count) in self.histogram.iter().enumerate().skip(1).rev() {
             reached += count;
             if reached >= batch {
                 return Some(bucket as Score / self.scale);
