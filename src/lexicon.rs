@@ -7,8 +7,9 @@
 //! (Robyn Speer et al., <https://github.com/rspeer/wordfreq>), whose data is licensed
 //! CC BY-SA 4.0; see `lexicon/README.md` for how it was made.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use crate::corpus::Synonyms;
 
@@ -19,8 +20,8 @@ pub const EVERYDAY_ZIPF: f32 = 3.0;
 const ENGLISH: &str = include_str!("lexicon/english.tsv");
 
 /// The word → Zipf frequency table, parsed on first use (about 28,000 entries).
-fn table() -> &'static HashMap<&'static str, f32> {
-    static TABLE: OnceLock<HashMap<&'static str, f32>> = OnceLock::new();
+fn table() -> &'static FxHashMap<&'static str, f32> {
+    static TABLE: OnceLock<FxHashMap<&'static str, f32>> = OnceLock::new();
     TABLE.get_or_init(|| {
         ENGLISH
             .lines()

@@ -7,7 +7,7 @@
 //! word is not something block-max WAND can bound), and a sloppy phrase reads the
 //! positions of every passage that holds both of its words.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
@@ -44,7 +44,7 @@ pub struct Statistics {
 struct FieldStatistics {
     field: Field,
     norms: Box<[Score; 256]>,
-    words: RwLock<HashMap<String, Arc<TermImpacts>>>,
+    words: RwLock<FxHashMap<String, Arc<TermImpacts>>>,
 }
 
 /// Postings and positions [`Statistics`] keeps (4 to 8 bytes each) before it stops
@@ -98,7 +98,7 @@ impl Statistics {
                 Ok(FieldStatistics {
                     field,
                     norms,
-                    words: RwLock::new(HashMap::new()),
+                    words: RwLock::new(FxHashMap::default()),
                 })
             })
             .collect::<tantivy::Result<_>>()?;
@@ -229,15 +229,6 @@ impl TermImpacts {
         Ok(self.positions.get_or_init(|| all))
     }
 
-    /// The word's positions in passage `doc` of `segment`, given its positions there.
-    fn positions_in<'p>(&self, positions: &'p [SegmentPositions], segment: usize, doc: DocId) -> &'p [u32] {
-        let factors = &self.factors[segment];
-        let Ok(i) = factors.binary_search_by_key(&doc, |&(d, _)| d) else {
-            return &[];
-        };
-        let segment = &positions[segment];
-        &segment.positions[segment.starts[i] as usize..segment.starts[i + 1] as usize]
-    }
 }
 
 /// A boost as [`QueryPlan::to_query`] applies it: none at all when it is 1.
@@ -395,16 +386,18 @@ pub fn top_passages(
     };
     let bounds = matched.bounds(searcher, &most);
     let cut = bounds.cut(batch);
+    let pair_scorer = PairScorer::new(searcher, statistics, body, &by_bit, &pairs)?;
     // Every threshold is above 0, where the passages that did not match are: a test
     // that is rarely true is one the processor predicts.
     let first = matched.candidates(&bounds, |bound| bound >= cut.unwrap_or(Score::MIN_POSITIVE));
-    let mut scored = Vec::with_capacity(first.len());
-    score_pairs(searcher, statistics, body, &by_bit, &pairs, &first, &mut scored)?;
+    let mut scored = Vec::new();
+    pair_scorer.score_into(&first, &mut scored);
     if let Some(cut) = cut {
-        let reached = nth_best(scored.iter().map(|s| s.0).collect(), limit).unwrap_or(0.0);
-        let reached = reached.max(Score::MIN_POSITIVE);
+        let reached = nth_best(scored.iter().map(|s| s.0).collect(), limit)
+            .unwrap_or(0.0)
+            .max(Score::MIN_POSITIVE);
         let second = matched.candidates(&bounds, |bound| bound >= reached && bound < cut);
-        score_pairs(searcher, statistics, body, &by_bit, &pairs, &second, &mut scored)?;
+        pair_scorer.score_into(&second, &mut scored);
     }
     Ok(best(scored, limit))
 }
@@ -518,28 +511,6 @@ impl Candidate {
     }
 }
 
-/// The `n`-th highest of `values` (1 for the highest), `None` when there are fewer.
-fn nth_best(mut values: Vec<Score>, n: usize) -> Option<Score> {
-    if n == 0 || values.len() < n {
-        return None;
-    }
-    let (_, nth, _) = values.select_nth_unstable_by(n - 1, |a, b| b.total_cmp(a));
-    Some(*nth)
-}
-
-/// The `limit` best of `scored`, best first, equal scores by address.
-fn best(mut scored: Vec<(Score, DocAddress)>, limit: usize) -> Vec<(Score, DocAddress)> {
-    let order = |a: &(Score, DocAddress), b: &(Score, DocAddress)| {
-        b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
-    };
-    if scored.len() > limit {
-        scored.select_nth_unstable_by(limit - 1, order);
-        scored.truncate(limit);
-    }
-    scored.sort_unstable_by(order);
-    scored
-}
-
 /// Scores every passage by the words and phrases, and marks which question words its
 /// body holds (when `pairs_follow`).
 fn score_words(
@@ -608,6 +579,63 @@ fn add_word(
         }
         return;
     }
+    // Several fields: the longest list (the body, as a rule) is read straight through,
+    // with the others, merged first, alongside it.
+    let longest = (0..cursors.len())
+        .max_by_key(|&i| cursors[i].factors.len())
+        .unwrap_or(0);
+    let driver = cursors.swap_remove(longest);
+    let side = merge(&mut cursors);
+    let add = |scores: &mut [Score], in_body: &mut [u64], entry: &SideEntry| {
+        // As tantivy's disjunction max combines them.
+        scores[entry.doc as usize] += entry.best + (entry.sum - entry.best) * tie_breaker;
+        if entry.marks {
+            in_body[entry.doc as usize] |= word.body_bit;
+        }
+    };
+    let mut next = 0;
+    for &(doc, factor) in driver.factors {
+        while next < side.len() && side[next].doc < doc {
+            add(scores, in_body, &side[next]);
+            next += 1;
+        }
+        let score = driver.weight * factor;
+        match side.get(next) {
+            Some(entry) if entry.doc == doc => {
+                let both = SideEntry {
+                    doc,
+                    best: entry.best.max(score),
+                    sum: entry.sum + score,
+                    marks: entry.marks || driver.marks,
+                };
+                add(scores, in_body, &both);
+                next += 1;
+            }
+            _ => {
+                scores[doc as usize] += score;
+                if driver.marks {
+                    in_body[doc as usize] |= word.body_bit;
+                }
+            }
+        }
+    }
+    for entry in &side[next..] {
+        add(scores, in_body, entry);
+    }
+}
+
+/// A passage's scores in some fields of one word: the best and the sum.
+struct SideEntry {
+    doc: DocId,
+    best: Score,
+    sum: Score,
+    /// Whether the body is among the fields.
+    marks: bool,
+}
+
+/// Merges the lists of `cursors` (short ones: titles and headings) by passage.
+fn merge(cursors: &mut [Cursor]) -> Vec<SideEntry> {
+    let mut merged = Vec::new();
     loop {
         let doc = cursors
             .iter()
@@ -615,9 +643,14 @@ fn add_word(
             .map(|&(doc, _)| doc)
             .min();
         let Some(doc) = doc else {
-            return;
+            return merged;
         };
-        let (mut best, mut sum) = (0.0f32, 0.0f32);
+        let mut entry = SideEntry {
+            doc,
+            best: 0.0,
+            sum: 0.0,
+            marks: false,
+        };
         for cursor in cursors.iter_mut() {
             let Some(&(at, factor)) = cursor.factors.first() else {
                 continue;
@@ -626,15 +659,12 @@ fn add_word(
                 continue;
             }
             let score = cursor.weight * factor;
-            best = best.max(score);
-            sum += score;
-            if cursor.marks {
-                in_body[doc as usize] |= word.body_bit;
-            }
+            entry.best = entry.best.max(score);
+            entry.sum += score;
+            entry.marks |= cursor.marks;
             cursor.factors = &cursor.factors[1..];
         }
-        // As tantivy's disjunction max combines them.
-        scores[doc as usize] += best + (sum - best) * tie_breaker;
+        merged.push(entry);
     }
 }
 
@@ -697,63 +727,118 @@ impl<'p> PairBound<'p> {
     }
 }
 
-/// Adds the pairs' scores to candidates and moves them to `scored`.
-fn score_pairs(
-    searcher: &Searcher,
-    statistics: &Statistics,
-    body: Field,
-    by_bit: &[Option<&FieldTerm>],
-    pairs: &[ScoredPair],
-    chosen: &[Candidate],
-    scored: &mut Vec<(Score, DocAddress)>,
-) -> tantivy::Result<()> {
-    if pairs.is_empty() {
-        scored.extend(chosen.iter().map(|c| (c.partial, c.address())));
-        return Ok(());
-    }
-    let norms = statistics.norms(body);
-    let positions = by_bit
-        .iter()
-        .map(|term| match term {
-            Some(term) => term.impacts.positions(searcher, body).map(Some),
-            None => Ok(None),
-        })
-        .collect::<tantivy::Result<Vec<_>>>()?;
-    let mut lengths: Option<(u32, FieldNormReader)> = None;
-    for candidate in chosen {
-        let segment = candidate.segment as usize;
-        let lengths = match &lengths {
-            Some((at, reader)) if *at == candidate.segment => reader,
-            _ => {
-                let reader = searcher
-                    .segment_reader(candidate.segment)
-                    .get_fieldnorms_reader(body)?;
-                &lengths.insert((candidate.segment, reader)).1
-            }
-        };
-        let of = |bit: usize| -> &[u32] {
-            match (by_bit[bit], positions[bit]) {
-                (Some(term), Some(positions)) => {
-                    term.impacts.positions_in(positions, segment, candidate.doc)
-                }
-                _ => &[],
-            }
-        };
-        let mut total = candidate.partial;
-        for pair in pairs
+/// Counts the pairs in a candidate's body from the kept positions of their words.
+struct PairScorer<'a> {
+    by_bit: &'a [Option<&'a FieldTerm>],
+    pairs: &'a [ScoredPair],
+    positions: Vec<Option<&'a [SegmentPositions]>>,
+    norms: &'a [Score; 256],
+    lengths: Vec<FieldNormReader>,
+}
+
+impl<'a> PairScorer<'a> {
+    fn new(
+        searcher: &'a Searcher,
+        statistics: &'a Statistics,
+        body: Field,
+        by_bit: &'a [Option<&'a FieldTerm>],
+        pairs: &'a [ScoredPair],
+    ) -> tantivy::Result<PairScorer<'a>> {
+        let positions = by_bit
             .iter()
-            .filter(|pair| candidate.in_body & pair.both == pair.both)
-        {
-            let count = sloppy_pair_count(of(pair.bits.0), of(pair.bits.1), PAIR_SLOP);
-            if count > 0 {
-                let count = count as Score;
-                let norm = norms[lengths.fieldnorm_id(candidate.doc) as usize];
-                total += pair.weight * (count / (count + norm));
-            }
-        }
-        scored.push((total, candidate.address()));
+            .map(|term| match term {
+                Some(term) if !pairs.is_empty() => term.impacts.positions(searcher, body).map(Some),
+                _ => Ok(None),
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let lengths = searcher
+            .segment_readers()
+            .iter()
+            .map(|reader| reader.get_fieldnorms_reader(body))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        Ok(PairScorer {
+            by_bit,
+            pairs,
+            positions,
+            norms: statistics.norms(body),
+            lengths,
+        })
     }
-    Ok(())
+
+    /// Adds the candidates' pairs to their scores, into `scored`. Candidates come in
+    /// address order, so each word's list is read forwards from where it was left.
+    fn score_into(&self, candidates: &[Candidate], scored: &mut Vec<(Score, DocAddress)>) {
+        if self.pairs.is_empty() {
+            scored.extend(candidates.iter().map(|c| (c.partial, c.address())));
+            return;
+        }
+        scored.reserve(candidates.len());
+        let mut read_up_to = vec![0usize; self.by_bit.len()];
+        let mut found: Vec<&[u32]> = vec![&[]; self.by_bit.len()];
+        let mut segment = u32::MAX;
+        for candidate in candidates {
+            if candidate.segment != segment {
+                segment = candidate.segment;
+                read_up_to.fill(0);
+            }
+            let in_segment = segment as usize;
+            let mut held = candidate.in_body;
+            while held != 0 {
+                let bit = held.trailing_zeros() as usize;
+                held &= held - 1;
+                found[bit] = &[];
+                let (Some(term), Some(positions)) = (self.by_bit[bit], self.positions[bit])
+                else {
+                    continue;
+                };
+                let factors = &term.impacts.factors[in_segment];
+                let at = read_up_to[bit]
+                    + factors[read_up_to[bit]..].partition_point(|&(doc, _)| doc < candidate.doc);
+                read_up_to[bit] = at;
+                if factors.get(at).is_some_and(|&(doc, _)| doc == candidate.doc) {
+                    let kept = &positions[in_segment];
+                    found[bit] =
+                        &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize];
+                }
+            }
+            let mut total = candidate.partial;
+            for pair in self
+                .pairs
+                .iter()
+                .filter(|pair| candidate.in_body & pair.both == pair.both)
+            {
+                let count = sloppy_pair_count(found[pair.bits.0], found[pair.bits.1], PAIR_SLOP);
+                if count > 0 {
+                    let count = count as Score;
+                    let length = self.lengths[in_segment].fieldnorm_id(candidate.doc);
+                    total += pair.weight * (count / (count + self.norms[length as usize]));
+                }
+            }
+            scored.push((total, candidate.address()));
+        }
+    }
+}
+
+/// The `n`-th highest of `values` (1 for the highest), `None` when there are fewer.
+fn nth_best(mut values: Vec<Score>, n: usize) -> Option<Score> {
+    if n == 0 || values.len() < n {
+        return None;
+    }
+    let (_, nth, _) = values.select_nth_unstable_by(n - 1, |a, b| b.total_cmp(a));
+    Some(*nth)
+}
+
+/// The `limit` best of `scored`, best first, equal scores by address.
+fn best(mut scored: Vec<(Score, DocAddress)>, limit: usize) -> Vec<(Score, DocAddress)> {
+    let order = |a: &(Score, DocAddress), b: &(Score, DocAddress)| {
+        b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
+    };
+    if scored.len() > limit {
+        scored.select_nth_unstable_by(limit - 1, order);
+        scored.truncate(limit);
+    }
+    scored.sort_unstable_by(order);
+    scored
 }
 
 /// How often the second word of a pair stands within `slop` positions of the place right
