@@ -677,45 +677,61 @@ fn merge(cursors: &mut [Cursor]) -> Vec<SideEntry> {
 /// weight). With few words, a table of every combination.
 struct PairBound<'p> {
     pairs: &'p [ScoredPair],
+    /// With few words: the exact sum for every combination of them.
     table: Vec<Score>,
+    /// With more: a table per byte of the bits, each counting the pairs whose lower bit
+    /// is in that byte, and whose other bit is held too when it is in the same byte. A
+    /// pair spanning two bytes is counted whenever its lower word is held: a bound, a
+    /// little above the exact sum (pairs are neighbours in the question, so most of
+    /// them lie within a byte), for eight lookups a passage.
+    bytes: Vec<[Score; 256]>,
 }
 
-/// Pairs' words up to which [`PairBound`] tabulates (a table of 2^this entries, each
-/// made from a smaller one: about ten instructions an entry).
+/// Pairs' words up to which [`PairBound`] tabulates every combination (a table of
+/// 2^this entries, each made from a smaller one).
 const TABULATED_PAIR_WORDS: usize = 10;
 
 impl<'p> PairBound<'p> {
     fn new(pairs: &'p [ScoredPair], words: usize) -> PairBound<'p> {
-        let mut table = Vec::new();
-        if words <= TABULATED_PAIR_WORDS {
-            // The pairs whose lower bit is each bit, by that bit.
-            let mut by_low: Vec<Vec<(u64, Score)>> = vec![Vec::new(); words];
-            for pair in pairs {
-                let (low, high) = (pair.bits.0.min(pair.bits.1), pair.bits.0.max(pair.bits.1));
-                by_low[low].push((1u64 << high, pair.weight));
-            }
-            table = vec![0.0; 1 << words];
+        let mut by_low: Vec<Vec<(usize, Score)>> = vec![Vec::new(); words];
+        for pair in pairs {
+            let (low, high) = (pair.bits.0.min(pair.bits.1), pair.bits.0.max(pair.bits.1));
+            by_low[low].push((high, pair.weight));
+        }
+        // The entry without its lowest bit, plus the pairs that bit completes.
+        let fill = |table: &mut [Score], first_bit: usize, counts: &dyn Fn(usize, usize) -> bool| {
             for held in 1..table.len() {
-                // The entry without its lowest bit, plus the pairs that bit completes.
-                let low = held.trailing_zeros() as usize;
                 let rest = held & (held - 1);
+                let low = first_bit + held.trailing_zeros() as usize;
                 table[held] = table[rest]
-                    + by_low[low]
-                        .iter()
-                        .filter(|(high, _)| rest as u64 & high != 0)
+                    + by_low
+                        .get(low)
+                        .into_iter()
+                        .flatten()
+                        .filter(|&&(high, _)| counts(rest, high))
                         .map(|(_, weight)| weight)
                         .sum::<Score>();
             }
+        };
+        let mut bound = PairBound {
+            pairs,
+            table: Vec::new(),
+            bytes: Vec::new(),
+        };
+        if words <= TABULATED_PAIR_WORDS {
+            bound.table = vec![0.0; 1 << words];
+            fill(&mut bound.table, 0, &|rest, high| rest & (1 << high) != 0);
+        } else {
+            for byte in 0..words.div_ceil(8) {
+                let mut table = [0.0; 256];
+                let first_bit = byte * 8;
+                fill(&mut table, first_bit, &|rest, high| {
+                    high >= first_bit + 8 || rest & (1 << (high - first_bit)) != 0
+                });
+                bound.bytes.push(table);
+            }
         }
-        PairBound { pairs, table }
-    }
-
-    fn sum(pairs: &[ScoredPair], held: u64) -> Score {
-        pairs
-            .iter()
-            .filter(|pair| held & pair.both == pair.both)
-            .map(|pair| pair.weight)
-            .sum()
+        bound
     }
 
     /// The most the pairs can add to any passage.
@@ -724,10 +740,14 @@ impl<'p> PairBound<'p> {
     }
 
     fn of(&self, held: u64) -> Score {
-        match self.table.get(held as usize) {
-            Some(&most) => most,
-            None => Self::sum(self.pairs, held),
+        if let Some(&most) = self.table.get(held as usize) {
+            return most;
         }
+        self.bytes
+            .iter()
+            .enumerate()
+            .map(|(byte, table)| table[(held >> (byte * 8)) as usize & 0xff])
+            .sum()
     }
 }
 
