@@ -321,7 +321,10 @@ const MAX_REMEMBERED_SPELLINGS: usize = 10_000;
 /// number no passage has). Read from the `doc_id` field's term dictionary and postings
 /// rather than from stored documents: no passage text is decompressed, which makes it
 /// several times faster on large indexes.
-fn document_ids(searcher: &Searcher, field: tantivy::schema::Field) -> (Vec<Arc<str>>, Vec<Vec<u32>>) {
+fn document_ids(
+    searcher: &Searcher,
+    field: tantivy::schema::Field,
+) -> (Vec<Arc<str>>, Vec<Vec<u32>>) {
     let mut ids: Vec<Arc<str>> = Vec::new();
     let mut numbers_by_id: HashMap<Arc<str>, u32> = HashMap::new();
     let tables = searcher
@@ -639,7 +642,8 @@ impl Engine {
         // Most documents are one or two passages: fetch a few more passages than
         // documents, and more only when that left too few documents. The top documents
         // are exactly those a larger fetch would give.
-        let mut candidates = limit * PASSAGES_PER_DOCUMENT_FETCHED.0 / PASSAGES_PER_DOCUMENT_FETCHED.1;
+        let mut candidates =
+            limit * PASSAGES_PER_DOCUMENT_FETCHED.0 / PASSAGES_PER_DOCUMENT_FETCHED.1;
         loop {
             let Some((_, _, top)) = self.top_passages(&snapshot, &terms, candidates) else {
                 return Vec::new();

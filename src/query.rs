@@ -482,7 +482,10 @@ impl QueryPlan {
             clauses.push((Occur::Should, query));
         }
         for pair in &self.pairs {
-            clauses.push((Occur::Should, boosted(Box::new(pair.phrase(body)), pair.boost)));
+            clauses.push((
+                Occur::Should,
+                boosted(Box::new(pair.phrase(body)), pair.boost),
+            ));
         }
         Box::new(BooleanQuery::new(clauses))
     }

@@ -198,11 +198,7 @@ impl Statistics {
 
 impl TermImpacts {
     /// The word's positions in each passage holding it, read on first use.
-    fn positions(
-        &self,
-        searcher: &Searcher,
-        field: Field,
-    ) -> tantivy::Result<&[SegmentPositions]> {
+    fn positions(&self, searcher: &Searcher, field: Field) -> tantivy::Result<&[SegmentPositions]> {
         if let Some(positions) = self.positions.get() {
             return Ok(positions);
         }
@@ -210,10 +206,9 @@ impl TermImpacts {
         for (reader, info) in searcher.segment_readers().iter().zip(&self.infos) {
             let mut segment = SegmentPositions::default();
             if let Some(info) = info {
-                let mut postings = reader.inverted_index(field)?.read_postings_from_terminfo(
-                    info,
-                    IndexRecordOption::WithFreqsAndPositions,
-                )?;
+                let mut postings = reader
+                    .inverted_index(field)?
+                    .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
                 segment.starts.reserve(info.doc_freq as usize + 1);
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
@@ -228,7 +223,6 @@ impl TermImpacts {
         // Racing threads each read them; one keeps its copy.
         Ok(self.positions.get_or_init(|| all))
     }
-
 }
 
 /// A boost as [`QueryPlan::to_query`] applies it: none at all when it is 1.
@@ -278,7 +272,6 @@ impl FieldTerm {
     fn doc_freq(&self) -> u64 {
         self.impacts.doc_freq
     }
-
 }
 
 /// One question word, searched in each field that holds it.
@@ -423,12 +416,10 @@ const BUCKETS: usize = 1024;
 
 impl Matched {
     fn bounds(&self, searcher: &Searcher, most: &PairBound) -> Bounds {
-        let highest = self
-            .scores
-            .iter()
-            .flatten()
-            .fold(0.0, |highest: Score, &s| if s > highest { s } else { highest })
-            + most.highest();
+        let highest = self.scores.iter().flatten().fold(
+            0.0,
+            |highest: Score, &s| if s > highest { s } else { highest },
+        ) + most.highest();
         let scale = (BUCKETS - 1) as Score / highest.max(Score::MIN_POSITIVE);
         let mut histogram = vec![0; BUCKETS];
         let bounds = self
@@ -530,7 +521,14 @@ fn score_words(
         let mut scores = vec![0.0; max_doc];
         let mut in_body = vec![0; if pairs_follow { max_doc } else { 0 }];
         for word in words {
-            add_word(body, segment, word, plan.tie_breaker, &mut scores, &mut in_body);
+            add_word(
+                body,
+                segment,
+                word,
+                plan.tie_breaker,
+                &mut scores,
+                &mut in_body,
+            );
         }
         for phrase in phrases {
             let mut scorer = phrase.scorer(reader, 1.0)?;
@@ -699,20 +697,21 @@ impl<'p> PairBound<'p> {
             by_low[low].push((high, pair.weight));
         }
         // The entry without its lowest bit, plus the pairs that bit completes.
-        let fill = |table: &mut [Score], first_bit: usize, counts: &dyn Fn(usize, usize) -> bool| {
-            for held in 1..table.len() {
-                let rest = held & (held - 1);
-                let low = first_bit + held.trailing_zeros() as usize;
-                table[held] = table[rest]
-                    + by_low
-                        .get(low)
-                        .into_iter()
-                        .flatten()
-                        .filter(|&&(high, _)| counts(rest, high))
-                        .map(|(_, weight)| weight)
-                        .sum::<Score>();
-            }
-        };
+        let fill =
+            |table: &mut [Score], first_bit: usize, counts: &dyn Fn(usize, usize) -> bool| {
+                for held in 1..table.len() {
+                    let rest = held & (held - 1);
+                    let low = first_bit + held.trailing_zeros() as usize;
+                    table[held] = table[rest]
+                        + by_low
+                            .get(low)
+                            .into_iter()
+                            .flatten()
+                            .filter(|&&(high, _)| counts(rest, high))
+                            .map(|(_, weight)| weight)
+                            .sum::<Score>();
+                }
+            };
         let mut bound = PairBound {
             pairs,
             table: Vec::new(),
@@ -811,15 +810,17 @@ impl<'a> PairScorer<'a> {
                 let bit = held.trailing_zeros() as usize;
                 held &= held - 1;
                 found[bit] = &[];
-                let (Some(term), Some(positions)) = (self.by_bit[bit], self.positions[bit])
-                else {
+                let (Some(term), Some(positions)) = (self.by_bit[bit], self.positions[bit]) else {
                     continue;
                 };
                 let factors = &term.impacts.factors[in_segment];
                 let at = read_up_to[bit]
                     + factors[read_up_to[bit]..].partition_point(|&(doc, _)| doc < candidate.doc);
                 read_up_to[bit] = at;
-                if factors.get(at).is_some_and(|&(doc, _)| doc == candidate.doc) {
+                if factors
+                    .get(at)
+                    .is_some_and(|&(doc, _)| doc == candidate.doc)
+                {
                     let kept = &positions[in_segment];
                     found[bit] =
                         &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize];
@@ -849,9 +850,8 @@ impl PairScorer<'_> {
     /// passages of the segment (the first of the two on a tie) against the other's,
     /// and the count depends on which leads.
     fn pair_count(&self, pair: &ScoredPair, segment: usize, found: &[&[u32]]) -> u32 {
-        let passages = |bit: usize| {
-            self.by_bit[bit].map_or(0, |term| term.impacts.factors[segment].len())
-        };
+        let passages =
+            |bit: usize| self.by_bit[bit].map_or(0, |term| term.impacts.factors[segment].len());
         // The first word stands one place before the second.
         let first = (found[pair.bits.0], 1);
         let second = (found[pair.bits.1], 0);
@@ -874,9 +874,8 @@ fn nth_best(mut values: Vec<Score>, n: usize) -> Option<Score> {
 
 /// The `limit` best of `scored`, best first, equal scores by address.
 fn best(mut scored: Vec<(Score, DocAddress)>, limit: usize) -> Vec<(Score, DocAddress)> {
-    let order = |a: &(Score, DocAddress), b: &(Score, DocAddress)| {
-        b.0.total_cmp(&a.0).then(a.1.cmp(&b.1))
-    };
+    let order =
+        |a: &(Score, DocAddress), b: &(Score, DocAddress)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
     if scored.len() > limit {
         scored.select_nth_unstable_by(limit - 1, order);
         scored.truncate(limit);
@@ -929,7 +928,10 @@ fn phrase_clause(clause: &Clause, tie_breaker: f32) -> Box<dyn Query> {
             )) as Box<dyn Query>
         })
         .collect();
-    Box::new(DisjunctionMaxQuery::with_tie_breaker(per_field, tie_breaker))
+    Box::new(DisjunctionMaxQuery::with_tie_breaker(
+        per_field,
+        tie_breaker,
+    ))
 }
 
 /// A word's factors in one field of one segment, being read, with what scores them.
@@ -962,7 +964,9 @@ mod tests {
             schema.add_text_field("body", TEXT),
         ];
         let index = Index::create_in_ram(schema.build());
-        let mut writer = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        let mut writer = index
+            .writer_with_num_threads(1, 15_000_000)
+            .expect("writer");
         for (n, chunk) in passages.chunks(passages.len().div_ceil(3)).enumerate() {
             for (i, (title, heading, body)) in chunk.iter().enumerate() {
                 let key = format!("{}", n * 1000 + i);
@@ -989,7 +993,12 @@ mod tests {
 
     /// A plan as `plan_query` makes them: each question word in a chosen set of fields
     /// with its boost, pairs of question words found in bodies, maybe a phrase.
-    fn plan(body: Field, fields: [Field; 3], picks: &[(usize, u8, f32)], phrase: bool) -> QueryPlan {
+    fn plan(
+        body: Field,
+        fields: [Field; 3],
+        picks: &[(usize, u8, f32)],
+        phrase: bool,
+    ) -> QueryPlan {
         let mut plan = QueryPlan {
             tie_breaker: 0.2,
             ..QueryPlan::default()
@@ -1012,7 +1021,10 @@ mod tests {
             if in_body(place - 1) && in_body(place) && picks[place - 1].0 != picks[place].0 {
                 plan.pairs.push(Pair {
                     terms: (place - 1, place),
-                    tokens: (WORDS[picks[place - 1].0].into(), WORDS[picks[place].0].into()),
+                    tokens: (
+                        WORDS[picks[place - 1].0].into(),
+                        WORDS[picks[place].0].into(),
+                    ),
                     boost: 0.15,
                 });
             }
