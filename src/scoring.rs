@@ -7,6 +7,9 @@
 //! word is not something block-max WAND can bound), and a sloppy phrase reads the
 //! positions of every passage that holds both of its words.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -57,6 +60,8 @@ const MAX_KEPT: usize = 32_000_000;
 #[derive(Debug)]
 struct TermImpacts {
     doc_freq: u64,
+    /// The highest of its factors.
+    highest: Score,
     infos: Vec<Option<TermInfo>>,
     factors: Vec<Vec<(DocId, Score)>>,
     positions: OnceLock<Vec<SegmentPositions>>,
@@ -159,6 +164,7 @@ impl Statistics {
         let term = Term::from_field_text(field, token);
         let mut impacts = TermImpacts {
             doc_freq: 0,
+            highest: 0.0,
             infos: Vec::new(),
             factors: Vec::new(),
             positions: OnceLock::new(),
@@ -177,7 +183,9 @@ impl Statistics {
                 while doc != TERMINATED {
                     let frequency = postings.term_freq() as Score;
                     let norm = statistics.norms[lengths.fieldnorm_id(doc) as usize];
-                    factors.push((doc, frequency / (frequency + norm)));
+                    let factor = frequency / (frequency + norm);
+                    impacts.highest = impacts.highest.max(factor);
+                    factors.push((doc, factor));
                     doc = postings.advance();
                 }
             }
@@ -239,6 +247,8 @@ fn boost_factor(boost: f32) -> f32 {
 struct Candidate {
     /// Its score without the pairs.
     partial: Score,
+    /// The most it can score with them.
+    bound: Score,
     /// Which question words its body holds, by their place in the question (bit i for
     /// word i): a pair can only be found in a body holding both of its words.
     in_body: u64,
@@ -288,6 +298,8 @@ struct Word {
 struct ScoredPair {
     /// The bits of its two words.
     bits: (usize, usize),
+    /// The most it adds to a passage's score.
+    most: Score,
     both: u64,
     weight: Score,
 }
@@ -359,10 +371,15 @@ pub fn top_passages(
             let (a, b) = (bit_of(pair.terms.0)?, bit_of(pair.terms.1)?);
             let (first, second) = (by_bit[a]?, by_bit[b]?);
             let rarity = statistics.idf(first.doc_freq()) + statistics.idf(second.doc_freq());
+            let weight = rarity * (1.0 + K1) * boost_factor(pair.boost);
             Some(ScoredPair {
                 bits: (a, b),
                 both: (1u64 << a) | (1u64 << b),
-                weight: rarity * (1.0 + K1) * boost_factor(pair.boost),
+                weight,
+                // The pair is found at most as often as the word of the two that occurs
+                // less in the passage, so its factor is at most the lower of the two
+                // words' highest factors.
+                most: weight * first.impacts.highest.min(second.impacts.highest),
             })
         })
         .collect();
@@ -390,7 +407,7 @@ pub fn top_passages(
             .unwrap_or(0.0)
             .max(Score::MIN_POSITIVE);
         let second = matched.candidates(&bounds, |bound| bound >= reached && bound < cut);
-        pair_scorer.score_into(&second, &mut scored);
+        pair_scorer.score_best_first(second, &mut scored, limit);
     }
     Ok(best(scored, limit))
 }
@@ -468,6 +485,7 @@ impl Matched {
                 if wanted(bound) {
                     found.push(Candidate {
                         partial: self.scores[segment][doc],
+                        bound,
                         in_body: self.in_body[segment].get(doc).copied().unwrap_or(0),
                         segment: segment as u32,
                         doc: doc as DocId,
@@ -694,7 +712,7 @@ impl<'p> PairBound<'p> {
         let mut by_low: Vec<Vec<(usize, Score)>> = vec![Vec::new(); words];
         for pair in pairs {
             let (low, high) = (pair.bits.0.min(pair.bits.1), pair.bits.0.max(pair.bits.1));
-            by_low[low].push((high, pair.weight));
+            by_low[low].push((high, pair.most));
         }
         // The entry without its lowest bit, plus the pairs that bit completes.
         let fill =
@@ -735,7 +753,7 @@ impl<'p> PairBound<'p> {
 
     /// The most the pairs can add to any passage.
     fn highest(&self) -> Score {
-        self.pairs.iter().map(|pair| pair.weight).sum()
+        self.pairs.iter().map(|pair| pair.most).sum()
     }
 
     fn of(&self, held: u64) -> Score {
@@ -804,43 +822,112 @@ impl<'a> PairScorer<'a> {
                 segment = candidate.segment;
                 read_up_to.fill(0);
             }
-            let in_segment = segment as usize;
-            let mut held = candidate.in_body;
-            while held != 0 {
-                let bit = held.trailing_zeros() as usize;
-                held &= held - 1;
-                found[bit] = &[];
-                let (Some(term), Some(positions)) = (self.by_bit[bit], self.positions[bit]) else {
-                    continue;
-                };
-                let factors = &term.impacts.factors[in_segment];
-                let at = read_up_to[bit]
-                    + factors[read_up_to[bit]..].partition_point(|&(doc, _)| doc < candidate.doc);
-                read_up_to[bit] = at;
-                if factors
-                    .get(at)
-                    .is_some_and(|&(doc, _)| doc == candidate.doc)
-                {
-                    let kept = &positions[in_segment];
-                    found[bit] =
-                        &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize];
-                }
-            }
-            let mut total = candidate.partial;
-            for pair in self
-                .pairs
-                .iter()
-                .filter(|pair| candidate.in_body & pair.both == pair.both)
-            {
-                let count = self.pair_count(pair, in_segment, &found);
-                if count > 0 {
-                    let count = count as Score;
-                    let length = self.lengths[in_segment].fieldnorm_id(candidate.doc);
-                    total += pair.weight * (count / (count + self.norms[length as usize]));
-                }
-            }
+            let total = self.score(candidate, &mut found, &mut read_up_to);
             scored.push((total, candidate.address()));
         }
+    }
+
+    /// Like [`PairScorer::score_into`], for the candidates left after a first batch:
+    /// highest bound first, until none left can reach the `limit`-th score in `scored`,
+    /// which rises as they are scored. Long questions have dozens of pairs, whose
+    /// bounds leave hundreds of candidates that cannot make it.
+    fn score_best_first(
+        &self,
+        mut candidates: Vec<Candidate>,
+        scored: &mut Vec<(Score, DocAddress)>,
+        limit: usize,
+    ) {
+        if self.pairs.is_empty() || scored.len() < limit {
+            return self.score_into(&candidates, scored);
+        }
+        candidates.sort_unstable_by(|a, b| b.bound.total_cmp(&a.bound));
+        // The `limit` best scores so far, the lowest on top.
+        let mut best: BinaryHeap<Reverse<Ranked>> = scored
+            .iter()
+            .map(|&(score, _)| Reverse(Ranked(score)))
+            .collect();
+        while best.len() > limit {
+            best.pop();
+        }
+        let mut read_up_to = vec![0usize; self.by_bit.len()];
+        let mut found: Vec<&[u32]> = vec![&[]; self.by_bit.len()];
+        for candidate in &candidates {
+            let lowest = best.peek().map_or(0.0, |lowest| lowest.0 .0);
+            if candidate.bound < lowest {
+                break;
+            }
+            read_up_to.fill(0);
+            let total = self.score(candidate, &mut found, &mut read_up_to);
+            scored.push((total, candidate.address()));
+            if total > lowest {
+                best.pop();
+                best.push(Reverse(Ranked(total)));
+            }
+        }
+    }
+
+    /// The candidate's score with its pairs. `read_up_to` is where each word's list
+    /// may be searched from.
+    fn score(
+        &self,
+        candidate: &Candidate,
+        found: &mut [&'a [u32]],
+        read_up_to: &mut [usize],
+    ) -> Score {
+        let segment = candidate.segment as usize;
+        let mut held = candidate.in_body;
+        while held != 0 {
+            let bit = held.trailing_zeros() as usize;
+            held &= held - 1;
+            found[bit] = &[];
+            let (Some(term), Some(positions)) = (self.by_bit[bit], self.positions[bit]) else {
+                continue;
+            };
+            let factors = &term.impacts.factors[segment];
+            let at = read_up_to[bit]
+                + factors[read_up_to[bit]..].partition_point(|&(doc, _)| doc < candidate.doc);
+            read_up_to[bit] = at;
+            if factors
+                .get(at)
+                .is_some_and(|&(doc, _)| doc == candidate.doc)
+            {
+                let kept = &positions[segment];
+                found[bit] =
+                    &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize];
+            }
+        }
+        let mut total = candidate.partial;
+        for pair in self
+            .pairs
+            .iter()
+            .filter(|pair| candidate.in_body & pair.both == pair.both)
+        {
+            let count = self.pair_count(pair, segment, found);
+            if count > 0 {
+                let count = count as Score;
+                let length = self.lengths[segment].fieldnorm_id(candidate.doc);
+                total += pair.weight * (count / (count + self.norms[length as usize]));
+            }
+        }
+        total
+    }
+}
+
+/// A score ordered by `total_cmp`, for a heap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ranked(Score);
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Ranked) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Ranked) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
     }
 }
 
