@@ -9,10 +9,10 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-
-use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
+
+use rustc_hash::FxHashMap;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, TermInfo};
@@ -51,8 +51,13 @@ struct FieldStatistics {
 }
 
 /// Postings and positions [`Statistics`] keeps (4 to 8 bytes each) before it stops
-/// keeping more: a word past it is read from the index each time.
-const MAX_KEPT: usize = 32_000_000;
+/// keeping more words: a word past it is read from the index each time. (The
+/// positions of a word already kept are kept when a pair first needs them, and counted.)
+const MAX_KEPT: usize = 8_000_000;
+
+/// What a kept word costs beside its postings, in the same units (a word with no
+/// postings at all is kept too, so that nonsense typed again is not looked up again).
+const KEPT_PER_WORD: usize = 16;
 
 /// One word in one field: in how many passages it is, and its term-frequency factor in
 /// each passage holding it, by segment, in address order; its positions there when a
@@ -193,7 +198,7 @@ impl Statistics {
             impacts.factors.push(factors);
         }
         let impacts = Arc::new(impacts);
-        if self.keep(impacts.doc_freq as usize) {
+        if self.keep(impacts.doc_freq as usize + KEPT_PER_WORD) {
             statistics
                 .words
                 .write()
@@ -206,7 +211,12 @@ impl Statistics {
 
 impl TermImpacts {
     /// The word's positions in each passage holding it, read on first use.
-    fn positions(&self, searcher: &Searcher, field: Field) -> tantivy::Result<&[SegmentPositions]> {
+    fn positions(
+        &self,
+        searcher: &Searcher,
+        statistics: &Statistics,
+        field: Field,
+    ) -> tantivy::Result<&[SegmentPositions]> {
         if let Some(positions) = self.positions.get() {
             return Ok(positions);
         }
@@ -229,7 +239,11 @@ impl TermImpacts {
             all.push(segment);
         }
         // Racing threads each read them; one keeps its copy.
-        Ok(self.positions.get_or_init(|| all))
+        Ok(self.positions.get_or_init(|| {
+            let count: usize = all.iter().map(|segment| segment.positions.len()).sum();
+            statistics.kept.fetch_add(count, Ordering::Relaxed);
+            all
+        }))
     }
 }
 
@@ -788,7 +802,9 @@ impl<'a> PairScorer<'a> {
         let positions = by_bit
             .iter()
             .map(|term| match term {
-                Some(term) if !pairs.is_empty() => term.impacts.positions(searcher, body).map(Some),
+                Some(term) if !pairs.is_empty() => {
+                    term.impacts.positions(searcher, statistics, body).map(Some)
+                }
                 _ => Ok(None),
             })
             .collect::<tantivy::Result<Vec<_>>>()?;
