@@ -466,20 +466,9 @@ impl QueryPlan {
     pub fn to_query(&self, body: Field) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for clause in &self.clauses {
-            let mut per_field: Vec<Box<dyn Query>> = clause
-                .fields
-                .iter()
-                .map(|&(field, boost)| boosted(phrase_or_term(field, &clause.tokens), boost))
-                .collect();
-            let query = match per_field.len() {
-                0 => continue,
-                1 => per_field.pop().expect("one"),
-                _ => Box::new(DisjunctionMaxQuery::with_tie_breaker(
-                    per_field,
-                    self.tie_breaker,
-                )),
-            };
-            clauses.push((Occur::Should, query));
+            if let Some(query) = clause.to_query(self.tie_breaker) {
+                clauses.push((Occur::Should, query));
+            }
         }
         for pair in &self.pairs {
             clauses.push((
@@ -488,6 +477,26 @@ impl QueryPlan {
             ));
         }
         Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+impl Clause {
+    /// The clause as a tantivy query: its best field in full plus `tie_breaker` of the
+    /// others; `None` when no field holds it.
+    pub fn to_query(&self, tie_breaker: f32) -> Option<Box<dyn Query>> {
+        let mut per_field: Vec<Box<dyn Query>> = self
+            .fields
+            .iter()
+            .map(|&(field, boost)| boosted(phrase_or_term(field, &self.tokens), boost))
+            .collect();
+        match per_field.len() {
+            0 => None,
+            1 => per_field.pop(),
+            _ => Some(Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                per_field,
+                tie_breaker,
+            ))),
+        }
     }
 }
 

@@ -16,11 +16,11 @@ use rustc_hash::FxHashMap;
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, TermInfo};
-use tantivy::query::{BoostQuery, DisjunctionMaxQuery, EnableScoring, Query, Weight};
+use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
 
-use crate::query::{Clause, QueryPlan, PAIR_SLOP};
+use crate::query::{QueryPlan, PAIR_SLOP};
 
 /// BM25's term frequency saturation, as tantivy has it.
 const K1: Score = 1.2;
@@ -362,14 +362,13 @@ pub fn top_passages(
             })
         })
         .collect::<tantivy::Result<Vec<_>>>()?;
+    // Phrases (alternative names of several words) are rare: tantivy scores them.
     let phrases = plan
         .clauses
         .iter()
         .filter(|clause| clause.tokens.len() > 1)
-        .map(|clause| {
-            phrase_clause(clause, plan.tie_breaker)
-                .weight(EnableScoring::enabled_from_searcher(searcher))
-        })
+        .filter_map(|clause| clause.to_query(plan.tie_breaker))
+        .map(|query| query.weight(EnableScoring::enabled_from_searcher(searcher)))
         .collect::<tantivy::Result<Vec<_>>>()?;
     // The body term of the question word with each bit.
     let mut by_bit: Vec<Option<&FieldTerm>> = vec![None; pair_words.len()];
@@ -1014,29 +1013,6 @@ fn sloppy_pair_count(leading: (&[u32], u32), other: (&[u32], u32), slop: u32) ->
     count
 }
 
-/// A phrase clause as tantivy scores it: a disjunction max of its fields' phrases.
-fn phrase_clause(clause: &Clause, tie_breaker: f32) -> Box<dyn Query> {
-    let per_field: Vec<Box<dyn Query>> = clause
-        .fields
-        .iter()
-        .map(|&(field, boost)| {
-            let terms = clause
-                .tokens
-                .iter()
-                .map(|token| Term::from_field_text(field, token))
-                .collect();
-            Box::new(BoostQuery::new(
-                Box::new(tantivy::query::PhraseQuery::new(terms)),
-                boost,
-            )) as Box<dyn Query>
-        })
-        .collect();
-    Box::new(DisjunctionMaxQuery::with_tie_breaker(
-        per_field,
-        tie_breaker,
-    ))
-}
-
 /// A word's factors in one field of one segment, being read, with what scores them.
 struct Cursor<'w> {
     factors: &'w [(DocId, Score)],
@@ -1048,7 +1024,7 @@ struct Cursor<'w> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::Pair;
+    use crate::query::{Clause, Pair};
     use proptest::prelude::*;
     use tantivy::collector::TopDocs;
     use tantivy::schema::{Schema, STRING, TEXT};
