@@ -830,15 +830,16 @@ impl<'a> PairScorer<'a> {
         }
         scored.reserve(candidates.len());
         let mut read_up_to = vec![0usize; self.by_bit.len()];
-        let mut found: Vec<&[u32]> = vec![&[]; self.by_bit.len()];
+        let mut scratch = Scratch::new(self.by_bit.len());
         let mut segment = u32::MAX;
         for candidate in candidates {
             if candidate.segment != segment {
                 segment = candidate.segment;
                 read_up_to.fill(0);
             }
-            let total = self.score(candidate, &mut found, &mut read_up_to);
-            scored.push((total, candidate.address()));
+            if let Some(total) = self.score(candidate, &mut scratch, &mut read_up_to, 0.0) {
+                scored.push((total, candidate.address()));
+            }
         }
     }
 
@@ -865,14 +866,16 @@ impl<'a> PairScorer<'a> {
             best.pop();
         }
         let mut read_up_to = vec![0usize; self.by_bit.len()];
-        let mut found: Vec<&[u32]> = vec![&[]; self.by_bit.len()];
+        let mut scratch = Scratch::new(self.by_bit.len());
         for candidate in &candidates {
             let lowest = best.peek().map_or(0.0, |lowest| lowest.0 .0);
             if candidate.bound < lowest {
                 break;
             }
             read_up_to.fill(0);
-            let total = self.score(candidate, &mut found, &mut read_up_to);
+            let Some(total) = self.score(candidate, &mut scratch, &mut read_up_to, lowest) else {
+                continue;
+            };
             scored.push((total, candidate.address()));
             if total > lowest {
                 best.pop();
@@ -881,50 +884,90 @@ impl<'a> PairScorer<'a> {
         }
     }
 
-    /// The candidate's score with its pairs. `read_up_to` is where each word's list
-    /// may be searched from.
+    /// The candidate's score with its pairs, or `None` when it is sure to stay below
+    /// `needed`. `read_up_to` is where each word's list may be searched from.
     fn score(
         &self,
         candidate: &Candidate,
-        found: &mut [&'a [u32]],
+        scratch: &mut Scratch<'a>,
         read_up_to: &mut [usize],
-    ) -> Score {
+        needed: Score,
+    ) -> Option<Score> {
         let segment = candidate.segment as usize;
         let mut held = candidate.in_body;
         while held != 0 {
             let bit = held.trailing_zeros() as usize;
             held &= held - 1;
-            found[bit] = &[];
-            let (Some(term), Some(positions)) = (self.by_bit[bit], self.positions[bit]) else {
+            scratch.places[bit] = None;
+            let Some(term) = self.by_bit[bit] else {
                 continue;
             };
             let factors = &term.impacts.factors[segment];
             let at = read_up_to[bit]
                 + factors[read_up_to[bit]..].partition_point(|&(doc, _)| doc < candidate.doc);
             read_up_to[bit] = at;
-            if factors
-                .get(at)
-                .is_some_and(|&(doc, _)| doc == candidate.doc)
-            {
-                let kept = &positions[segment];
-                found[bit] =
-                    &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize];
+            if let Some(&(doc, factor)) = factors.get(at) {
+                if doc == candidate.doc {
+                    scratch.places[bit] = Some((at, factor));
+                }
             }
         }
+        let held_pairs = || {
+            self.pairs
+                .iter()
+                .filter(|pair| candidate.in_body & pair.both == pair.both)
+        };
+        if needed > candidate.partial {
+            // A pair is found at most as often as the rarer of its words in this
+            // passage, so it adds at most its weight times the lower of their factors
+            // here (with a margin for rounding).
+            let factor = |bit: usize| scratch.places[bit].map_or(0.0, |(_, factor)| factor);
+            let most: Score = held_pairs()
+                .map(|pair| pair.weight * factor(pair.bits.0).min(factor(pair.bits.1)))
+                .sum();
+            let bound = candidate.partial + most;
+            if bound + bound * 1e-5 < needed {
+                return None;
+            }
+        }
+        let mut held = candidate.in_body;
+        while held != 0 {
+            let bit = held.trailing_zeros() as usize;
+            held &= held - 1;
+            scratch.found[bit] = match (scratch.places[bit], self.positions[bit]) {
+                (Some((at, _)), Some(positions)) => {
+                    let kept = &positions[segment];
+                    &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize]
+                }
+                _ => &[],
+            };
+        }
         let mut total = candidate.partial;
-        for pair in self
-            .pairs
-            .iter()
-            .filter(|pair| candidate.in_body & pair.both == pair.both)
-        {
-            let count = self.pair_count(pair, segment, found);
+        for pair in held_pairs() {
+            let count = self.pair_count(pair, segment, &scratch.found);
             if count > 0 {
                 let count = count as Score;
                 let length = self.lengths[segment].fieldnorm_id(candidate.doc);
                 total += pair.weight * (count / (count + self.norms[length as usize]));
             }
         }
-        total
+        Some(total)
+    }
+}
+
+/// Per pair word, for the candidate being scored: where the passage is in the word's
+/// list and the word's factor there, and its positions in the passage.
+struct Scratch<'a> {
+    places: Vec<Option<(usize, Score)>>,
+    found: Vec<&'a [u32]>,
+}
+
+impl<'a> Scratch<'a> {
+    fn new(words: usize) -> Scratch<'a> {
+        Scratch {
+            places: vec![None; words],
+            found: vec![&[]; words],
+        }
     }
 }
 
