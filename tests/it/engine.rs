@@ -415,3 +415,40 @@ fn documents_that_score_alike_are_ranked_by_id_whatever_order_they_were_indexed_
         "equal scores go by document id"
     );
 }
+
+#[test]
+fn documents_of_many_passages_still_fill_a_ranking() {
+    // Each document's passages all match, and the best ones are all in one document:
+    // the first fetch of passages holds too few documents, and more are fetched.
+    let files: Vec<(String, String)> = (0..6)
+        .map(|d| {
+            let sections: String = (0..8)
+                .map(|s| {
+                    let times = "relay orbit ".repeat(6 - d + s % 2);
+                    format!("## Part {s}\n\nThe {times}station keeps its place.\n\n")
+                })
+                .collect();
+            (format!("doc{d}.md"), format!("# Document {d}\n\n{sections}"))
+        })
+        .collect();
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_bytes()))
+        .collect();
+    let engine = crate::support::Fixture::with_files(&files).engine();
+    let ranked = |limit| -> Vec<String> {
+        engine
+            .rank_documents("relay orbit", limit)
+            .into_iter()
+            .map(|hit| hit.doc_id)
+            .collect()
+    };
+    let four = ranked(4);
+    assert_eq!(four.len(), 4, "{four:?}");
+    let mut distinct = four.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "{four:?}");
+    assert_eq!(four, ranked(6)[..4], "a longer ranking starts the same");
+    assert_eq!(ranked(10).len(), 6, "every matching document, no more");
+}
