@@ -428,7 +428,10 @@ fn documents_of_many_passages_still_fill_a_ranking() {
                     format!("## Part {s}\n\nThe {times}station keeps its place.\n\n")
                 })
                 .collect();
-            (format!("doc{d}.md"), format!("# Document {d}\n\n{sections}"))
+            (
+                format!("doc{d}.md"),
+                format!("# Document {d}\n\n{sections}"),
+            )
         })
         .collect();
     let files: Vec<(&str, &[u8])> = files
