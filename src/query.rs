@@ -755,10 +755,20 @@ fn phrase_or_term(field: Field, tokens: &[String]) -> Box<dyn Query> {
 }
 
 fn boosted(query: Box<dyn Query>, weight: f32) -> Box<dyn Query> {
-    if (weight - 1.0).abs() < f32::EPSILON {
+    if applied_boost(weight) == 1.0 {
         query
     } else {
         Box::new(BoostQuery::new(query, weight))
+    }
+}
+
+/// The boost a query is given for `weight`: none at all (1) when it is 1 within
+/// rounding. [`crate::scoring`] scores with the same boosts.
+pub fn applied_boost(weight: f32) -> f32 {
+    if (weight - 1.0).abs() < f32::EPSILON {
+        1.0
+    } else {
+        weight
     }
 }
 

@@ -20,7 +20,7 @@ use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
 
-use crate::query::{QueryPlan, PAIR_SLOP};
+use crate::query::{applied_boost, QueryPlan, PAIR_SLOP};
 
 /// BM25's term frequency saturation, as tantivy has it.
 const K1: Score = 1.2;
@@ -247,15 +247,6 @@ impl TermImpacts {
     }
 }
 
-/// A boost as [`QueryPlan::to_query`] applies it: none at all when it is 1.
-fn boost_factor(boost: f32) -> f32 {
-    if (boost - 1.0).abs() < f32::EPSILON {
-        1.0
-    } else {
-        boost
-    }
-}
-
 /// A passage that matched some clause, with what it scored so far.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -263,8 +254,8 @@ struct Candidate {
     partial: Score,
     /// The most it can score with them.
     bound: Score,
-    /// Which question words its body holds, by their place in the question (bit i for
-    /// word i): a pair can only be found in a body holding both of its words.
+    /// Which of the words the pairs need its body holds, one bit each (see
+    /// [`Word::body_bit`]): a pair can only be found in a body holding both of its words.
     in_body: u64,
     segment: u32,
     doc: DocId,
@@ -288,7 +279,7 @@ impl FieldTerm {
         let impacts = statistics.word(searcher, field, token)?;
         Ok(FieldTerm {
             field,
-            weight: statistics.idf(impacts.doc_freq) * (1.0 + K1) * boost_factor(boost),
+            weight: statistics.idf(impacts.doc_freq) * (1.0 + K1) * applied_boost(boost),
             impacts,
         })
     }
@@ -301,9 +292,8 @@ impl FieldTerm {
 /// One question word, searched in each field that holds it.
 struct Word {
     fields: Vec<FieldTerm>,
-    /// The word's bit in a passage's `in_body`, when a pair needs it.
-    bit: Option<usize>,
-    /// That bit as a mask, 0 when there is none.
+    /// The word's bit in a passage's `in_body` as a mask, when a pair needs the word
+    /// (the words pairs need are numbered in question order); 0 otherwise.
     body_bit: u64,
 }
 
@@ -357,7 +347,6 @@ pub fn top_passages(
             let bit = clause.term.and_then(bit_of).filter(|_| in_body);
             Ok(Word {
                 fields,
-                bit,
                 body_bit: bit.map_or(0, |bit| 1u64 << bit),
             })
         })
@@ -373,7 +362,8 @@ pub fn top_passages(
     // The body term of the question word with each bit.
     let mut by_bit: Vec<Option<&FieldTerm>> = vec![None; pair_words.len()];
     for word in &words {
-        if let Some(bit) = word.bit {
+        if word.body_bit != 0 {
+            let bit = word.body_bit.trailing_zeros() as usize;
             by_bit[bit] = word.fields.iter().find(|f| f.field == body);
         }
     }
@@ -384,7 +374,7 @@ pub fn top_passages(
             let (a, b) = (bit_of(pair.terms.0)?, bit_of(pair.terms.1)?);
             let (first, second) = (by_bit[a]?, by_bit[b]?);
             let rarity = statistics.idf(first.doc_freq()) + statistics.idf(second.doc_freq());
-            let weight = rarity * (1.0 + K1) * boost_factor(pair.boost);
+            let weight = rarity * (1.0 + K1) * applied_boost(pair.boost);
             Some(ScoredPair {
                 bits: (a, b),
                 both: (1u64 << a) | (1u64 << b),
