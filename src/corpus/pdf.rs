@@ -18,6 +18,8 @@ use pdf_extract::{OutputError, Transform};
 use super::split::collapse_whitespace;
 use super::Section;
 
+mod content;
+
 /// How long one PDF may take before it is abandoned. A 100-page report takes well
 /// under a second; this only stops files built to make the reader spin.
 pub const TIME_LIMIT: Duration = Duration::from_secs(60);
@@ -156,16 +158,14 @@ fn read(bytes: &[u8], abandoned: &AtomicBool) -> Result<PdfText, PdfProblem> {
     // pdf-extract forgets its fonts at every page and parses their Unicode maps again,
     // which was 40% of the reading time. Pages that share their resources are therefore
     // drawn as one: their contents joined into one stream, each page moved down by
-    // PAGE_STRIDE, and the characters sorted back into pages by height. A run the reader
-    // fails on is read again page by page, so that a bad page costs that page only.
+    // PAGE_STRIDE, and the characters sorted back into pages by height. Every run's
+    // contents are also rewritten for text (see content.rs), a run of one page included.
+    // A run the reader fails on is read again page by page from the pages' own contents,
+    // so that a bad page costs that page only and the rewriting cannot lose one.
     let mut first_failure = None;
     for run in page_runs(&document, &page_ids) {
         let first_page = run[0];
-        let original = if run.len() > 1 {
-            join_pages(&mut document, &page_ids, &run)
-        } else {
-            None
-        };
+        let original = join_pages(&mut document, &page_ids, &run);
         let joined = original.is_some();
         collector.run = if joined {
             run.clone()
@@ -276,8 +276,10 @@ fn page_runs(
 }
 
 /// Makes the first page of `run` draw the contents of every page of it, each moved down
-/// by [`PAGE_STRIDE`] times its place in the run; returns the first page's own contents
-/// to put back afterwards, or `None` when a page's contents cannot be read.
+/// by [`PAGE_STRIDE`] times its place in the run and rewritten by
+/// [`content::append_for_text`] (a run of one page is only rewritten); returns the first
+/// page's own contents to put back afterwards, or `None` when a page's contents cannot
+/// be read.
 fn join_pages(
     document: &mut PdfDocument,
     page_ids: &std::collections::BTreeMap<u32, ObjectId>,
@@ -286,8 +288,12 @@ fn join_pages(
     let mut joined = Vec::new();
     for (place, number) in run.iter().enumerate() {
         let content = document.get_page_content(page_ids[number]).ok()?;
+        if run.len() == 1 {
+            content::append_for_text(&content, &mut joined);
+            break;
+        }
         joined.extend(format!("q 1 0 0 1 0 {} cm\n", -(place as f64) * PAGE_STRIDE).as_bytes());
-        joined.extend(content);
+        content::append_for_text(&content, &mut joined);
         joined.extend(b"\nQ\n");
     }
     let stream = pdf_extract::Stream::new(Dictionary::new(), joined);
