@@ -6,7 +6,6 @@
 //! its panics are caught.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -151,8 +150,7 @@ fn read(bytes: &[u8], abandoned: &AtomicBool) -> Result<PdfText, PdfProblem> {
         abandoned,
         characters: 0,
         run: Vec::new(),
-        glyphs: Vec::new(),
-        text: String::new(),
+        drawn: Vec::new(),
         pages: Vec::new(),
     };
     // pdf-extract forgets its fonts at every page and parses their Unicode maps again,
@@ -552,18 +550,13 @@ fn info_title(document: &PdfDocument) -> Option<String> {
 }
 
 /// One character as the page draws it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Glyph {
     x: f64,
     /// Where the next character would start.
     end: f64,
     y: f64,
     size: f64,
-    /// Where its text lies in [`Collector::text`]: one buffer for the page, not a
-    /// `String` per character, whose allocation and freeing was a fifth of the reading time.
-    text: Range<usize>,
-    /// The place of its page in the run drawn as one (see [`join_pages`]).
-    place: usize,
 }
 
 /// A run of characters on one baseline: a line, or a column's part of one.
@@ -583,15 +576,84 @@ struct Page {
     lines: Vec<Line>,
 }
 
+/// Joins a page's characters into runs as they are drawn: characters on the same
+/// baseline that follow each other closely. A wide gap (between columns) starts a new
+/// run. Built as the characters come, the text goes straight into the lines: no
+/// `String` per character (its allocation and freeing was a fifth of the reading time),
+/// nor a list of them.
+#[derive(Debug)]
+struct PageLines {
+    lines: Vec<Line>,
+    /// Where the characters of the last line drawn so far end.
+    last_end: f64,
+}
+
+impl PageLines {
+    fn new() -> PageLines {
+        PageLines {
+            lines: Vec::new(),
+            last_end: f64::NEG_INFINITY,
+        }
+    }
+
+    fn add(&mut self, glyph: Glyph, text: &str) {
+        let is_space = text.chars().all(char::is_whitespace);
+        let last_end = self.last_end;
+        let continues = self.lines.last().is_some_and(|line| {
+            (glyph.y - line.y).abs() < 0.3 * line.size.max(glyph.size)
+                && glyph.x > line.x0 - 0.5 * glyph.size
+                && glyph.x - last_end < 1.5 * line.size.max(glyph.size)
+        });
+        if let (true, Some(line)) = (continues, self.lines.last_mut()) {
+            if is_space {
+                if !line.text.ends_with(' ') {
+                    line.text.push(' ');
+                }
+            } else {
+                if glyph.x - last_end > 0.15 * glyph.size && !line.text.ends_with(' ') {
+                    line.text.push(' ');
+                }
+                line.text.push_str(text);
+                line.x1 = line.x1.max(glyph.end);
+                // The size of a line is that of its body text, not of a bigger first letter.
+                if glyph.size < line.size {
+                    line.size = glyph.size.max(line.size * 0.5);
+                }
+            }
+            self.last_end = glyph.end.max(last_end);
+        } else if !is_space {
+            self.lines.push(Line {
+                x0: glyph.x,
+                x1: glyph.end,
+                y: glyph.y,
+                size: glyph.size,
+                text: text.to_string(),
+            });
+            self.last_end = glyph.end;
+        }
+    }
+
+    /// The lines, without trailing spaces or empty ones.
+    fn finish(self) -> Vec<Line> {
+        let mut lines = self.lines;
+        for line in &mut lines {
+            let trimmed = line.text.trim_end().len();
+            line.text.truncate(trimmed);
+        }
+        lines.retain(|l| !l.text.is_empty());
+        lines
+    }
+}
+
 /// Receives characters from pdf-extract, page by page.
 struct Collector<'a> {
     abandoned: &'a AtomicBool,
     characters: usize,
     /// The pages drawn as one page (see [`join_pages`]), in their order there.
     run: Vec<u32>,
-    glyphs: Vec<Glyph>,
-    /// The text of `glyphs`, one after the other.
-    text: String,
+    /// The lines of each page of `run` so far. Each page gets its own characters in the
+    /// order they are drawn, whatever the order of the pages.
+    drawn: Vec<PageLines>,
     pages: Vec<Page>,
 }
 
@@ -602,38 +664,19 @@ impl OutputDev for Collector<'_> {
         _media_box: &MediaBox,
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
-        self.glyphs.clear();
-        self.text.clear();
+        self.drawn.clear();
+        self.drawn
+            .resize_with(self.run.len().max(1), PageLines::new);
         Ok(())
     }
 
     fn end_page(&mut self) -> Result<(), OutputError> {
-        let mut glyphs = std::mem::take(&mut self.glyphs);
-        if self.run.len() <= 1 {
+        for (place, lines) in self.drawn.drain(..).enumerate() {
             self.pages.push(Page {
-                number: self.run.first().copied().unwrap_or(0),
-                lines: runs(&glyphs, &self.text),
+                number: self.run.get(place).copied().unwrap_or(0),
+                lines: lines.finish(),
             });
-        } else {
-            // The pages are drawn one after the other, so the glyphs are in the order of
-            // their pages already, as a rule, and each page is a slice of them.
-            if !glyphs.is_sorted_by_key(|g| g.place) {
-                glyphs.sort_by_key(|g| g.place);
-            }
-            let mut rest = &glyphs[..];
-            for (place, &number) in self.run.iter().enumerate() {
-                let count = rest.iter().take_while(|g| g.place == place).count();
-                let (page, after) = rest.split_at(count);
-                self.pages.push(Page {
-                    number,
-                    lines: runs(page, &self.text),
-                });
-                rest = after;
-            }
         }
-        // The next run reuses the buffer.
-        glyphs.clear();
-        self.glyphs = glyphs;
         Ok(())
     }
 
@@ -666,16 +709,15 @@ impl OutputDev for Collector<'_> {
             place = (moved.max(0.0) as usize).min(self.run.len() - 1);
             y += place as f64 * PAGE_STRIDE;
         }
-        let start = self.text.len();
-        self.text.push_str(text);
-        self.glyphs.push(Glyph {
+        let glyph = Glyph {
             x,
             end: x + width * size,
             y,
             size,
-            text: start..self.text.len(),
-            place,
-        });
+        };
+        if let Some(page) = self.drawn.get_mut(place) {
+            page.add(glyph, text);
+        }
         Ok(())
     }
 
@@ -690,57 +732,6 @@ impl OutputDev for Collector<'_> {
     fn end_line(&mut self) -> Result<(), OutputError> {
         Ok(())
     }
-}
-
-/// Joins a page's characters into runs: characters on the same baseline that follow
-/// each other closely. A wide gap (between columns) starts a new run.
-/// `text` holds the glyphs' text.
-fn runs(glyphs: &[Glyph], text: &str) -> Vec<Line> {
-    let mut lines: Vec<Line> = Vec::new();
-    let mut last_end = f64::NEG_INFINITY;
-    for glyph in glyphs {
-        let glyph_text = &text[glyph.text.clone()];
-        let is_space = glyph_text.chars().all(char::is_whitespace);
-        let continues = lines.last().is_some_and(|line| {
-            (glyph.y - line.y).abs() < 0.3 * line.size.max(glyph.size)
-                && glyph.x > line.x0 - 0.5 * glyph.size
-                && glyph.x - last_end < 1.5 * line.size.max(glyph.size)
-        });
-        if continues {
-            let line = lines.last_mut().expect("a line continues");
-            if is_space {
-                if !line.text.ends_with(' ') {
-                    line.text.push(' ');
-                }
-            } else {
-                if glyph.x - last_end > 0.15 * glyph.size && !line.text.ends_with(' ') {
-                    line.text.push(' ');
-                }
-                line.text.push_str(glyph_text);
-                line.x1 = line.x1.max(glyph.end);
-                // The size of a line is that of its body text, not of a bigger first letter.
-                if glyph.size < line.size {
-                    line.size = glyph.size.max(line.size * 0.5);
-                }
-            }
-            last_end = glyph.end.max(last_end);
-        } else if !is_space {
-            lines.push(Line {
-                x0: glyph.x,
-                x1: glyph.end,
-                y: glyph.y,
-                size: glyph.size,
-                text: glyph_text.to_string(),
-            });
-            last_end = glyph.end;
-        }
-    }
-    for line in &mut lines {
-        let trimmed = line.text.trim_end().len();
-        line.text.truncate(trimmed);
-    }
-    lines.retain(|l| !l.text.is_empty());
-    lines
 }
 
 /// Lines in reading order: blocks of lines that follow each other down the page are
