@@ -576,6 +576,9 @@ struct Page {
     lines: Vec<Line>,
 }
 
+/// Bytes reserved for the text of a line as it starts: most lines of body text fit.
+const LINE_CAPACITY: usize = 96;
+
 /// Joins a page's characters into runs as they are drawn: characters on the same
 /// baseline that follow each other closely. A wide gap (between columns) starts a new
 /// run. Built as the characters come, the text goes straight into the lines: no
@@ -622,12 +625,15 @@ impl PageLines {
             }
             self.last_end = glyph.end.max(last_end);
         } else if !is_space {
+            // Room for a line of body text from the start, rather than growing to it.
+            let mut line_text = String::with_capacity(LINE_CAPACITY);
+            line_text.push_str(text);
             self.lines.push(Line {
                 x0: glyph.x,
                 x1: glyph.end,
                 y: glyph.y,
                 size: glyph.size,
-                text: text.to_string(),
+                text: line_text,
             });
             self.last_end = glyph.end;
         }

@@ -225,13 +225,18 @@ fn literal_string_end(content: &[u8], at: usize) -> Option<usize> {
 fn hex_string_as_literal(content: &[u8], at: usize, out: &mut Vec<u8>) -> Option<usize> {
     let length = content[at + 1..].iter().position(|&b| b == b'>')?;
     let end = at + 1 + length;
+    // At most a byte per two digits, each escaped, and the parentheses.
+    out.reserve(length + 3);
     out.push(b'(');
     let mut high = None;
     for &b in &content[at + 1..end] {
-        if matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\0' | b'\x0c') {
-            continue;
-        }
-        let nibble = (b as char).to_digit(16)? as u8;
+        let nibble = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            b' ' | b'\t' | b'\r' | b'\n' | b'\0' | b'\x0c' => continue,
+            _ => return None,
+        };
         match high.take() {
             None => high = Some(nibble),
             Some(h) => push_literal_byte(out, h << 4 | nibble),
@@ -247,6 +252,7 @@ fn hex_string_as_literal(content: &[u8], at: usize, out: &mut Vec<u8>) -> Option
 
 /// A byte inside a literal string, escaped where it would end the string or be read as
 /// a line end.
+#[inline]
 fn push_literal_byte(out: &mut Vec<u8>, byte: u8) {
     match byte {
         b'(' | b')' | b'\\' => out.extend_from_slice(&[b'\\', byte]),
