@@ -1101,9 +1101,9 @@ fn mark_outline_headings(placed: &mut [Placed], outline: &[OutlineEntry]) -> boo
 fn mark_headings_by_size(placed: &mut [Placed], body_size: f64) {
     for p in placed.iter_mut() {
         let text = p.line.text.trim();
-        let words = text.split_whitespace().count();
+        // The size first: the words of body text need not be counted.
         p.heading = p.line.size >= body_size * 1.08
-            && (1..=20).contains(&words)
+            && (1..=20).contains(&text.split_whitespace().count())
             && text.chars().any(char::is_alphabetic)
             && !text.ends_with(['.', ',', ';']);
     }
@@ -1159,7 +1159,12 @@ fn join_line(paragraph: &mut String, line: &str) {
 /// unless the document writes the word with its hyphen elsewhere (`well-known`).
 fn rejoin_hyphenated_words(sections: &mut [Section]) {
     let mut hyphenated_words: HashSet<String> = HashSet::new();
-    for paragraph in sections.iter().flat_map(|s| &s.paragraphs) {
+    // Most paragraphs have no hyphen at all, which is quick to see.
+    for paragraph in sections
+        .iter()
+        .flat_map(|s| &s.paragraphs)
+        .filter(|p| p.contains('-'))
+    {
         for word in paragraph.split(|c: char| !c.is_alphanumeric() && c != '-') {
             if word.contains('-') && !word.contains('\u{ad}') {
                 hyphenated_words.insert(word.to_lowercase());
