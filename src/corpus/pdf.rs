@@ -17,6 +17,8 @@ use pdf_extract::{OutputError, Transform};
 use super::split::collapse_whitespace;
 use super::Section;
 
+mod content;
+
 /// How long one PDF may take before it is abandoned. A 100-page report takes well
 /// under a second; this only stops files built to make the reader spin.
 pub const TIME_LIMIT: Duration = Duration::from_secs(60);
@@ -148,22 +150,20 @@ fn read(bytes: &[u8], abandoned: &AtomicBool) -> Result<PdfText, PdfProblem> {
         abandoned,
         characters: 0,
         run: Vec::new(),
-        glyphs: Vec::new(),
+        drawn: Vec::new(),
         pages: Vec::new(),
     };
     // pdf-extract forgets its fonts at every page and parses their Unicode maps again,
     // which was 40% of the reading time. Pages that share their resources are therefore
     // drawn as one: their contents joined into one stream, each page moved down by
-    // PAGE_STRIDE, and the characters sorted back into pages by height. A run the reader
-    // fails on is read again page by page, so that a bad page costs that page only.
+    // PAGE_STRIDE, and the characters sorted back into pages by height. Every run's
+    // contents are also rewritten for text (see content.rs), a run of one page included.
+    // A run the reader fails on is read again page by page from the pages' own contents,
+    // so that a bad page costs that page only and the rewriting cannot lose one.
     let mut first_failure = None;
     for run in page_runs(&document, &page_ids) {
         let first_page = run[0];
-        let original = if run.len() > 1 {
-            join_pages(&mut document, &page_ids, &run)
-        } else {
-            None
-        };
+        let original = join_pages(&mut document, &page_ids, &run);
         let joined = original.is_some();
         collector.run = if joined {
             run.clone()
@@ -274,8 +274,10 @@ fn page_runs(
 }
 
 /// Makes the first page of `run` draw the contents of every page of it, each moved down
-/// by [`PAGE_STRIDE`] times its place in the run; returns the first page's own contents
-/// to put back afterwards, or `None` when a page's contents cannot be read.
+/// by [`PAGE_STRIDE`] times its place in the run and rewritten by
+/// [`content::append_for_text`] (a run of one page is only rewritten); returns the first
+/// page's own contents to put back afterwards, or `None` when a page's contents cannot
+/// be read.
 fn join_pages(
     document: &mut PdfDocument,
     page_ids: &std::collections::BTreeMap<u32, ObjectId>,
@@ -284,8 +286,12 @@ fn join_pages(
     let mut joined = Vec::new();
     for (place, number) in run.iter().enumerate() {
         let content = document.get_page_content(page_ids[number]).ok()?;
+        if run.len() == 1 {
+            content::append_for_text(&content, &mut joined);
+            break;
+        }
         joined.extend(format!("q 1 0 0 1 0 {} cm\n", -(place as f64) * PAGE_STRIDE).as_bytes());
-        joined.extend(content);
+        content::append_for_text(&content, &mut joined);
         joined.extend(b"\nQ\n");
     }
     let stream = pdf_extract::Stream::new(Dictionary::new(), joined);
@@ -346,6 +352,11 @@ fn check_structure(
         let Some(resources) = resources else {
             continue;
         };
+        // A page without XObjects draws no forms: no need to decompress its contents,
+        // which the reader does again.
+        if resolve_dictionary(document, resources.get(b"XObject").ok()).is_none() {
+            continue;
+        }
         let content = document.get_page_content(page_id).unwrap_or_default();
         // A walk with an explicit stack: (content, resources in force, forms on the path).
         let mut stack: Vec<(Vec<u8>, &Dictionary, Vec<ObjectId>)> =
@@ -539,14 +550,13 @@ fn info_title(document: &PdfDocument) -> Option<String> {
 }
 
 /// One character as the page draws it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Glyph {
     x: f64,
     /// Where the next character would start.
     end: f64,
     y: f64,
     size: f64,
-    text: String,
 }
 
 /// A run of characters on one baseline: a line, or a column's part of one.
@@ -566,13 +576,90 @@ struct Page {
     lines: Vec<Line>,
 }
 
+/// Bytes reserved for the text of a line as it starts: most lines of body text fit.
+const LINE_CAPACITY: usize = 96;
+
+/// Joins a page's characters into runs as they are drawn: characters on the same
+/// baseline that follow each other closely. A wide gap (between columns) starts a new
+/// run. Built as the characters come, the text goes straight into the lines: no
+/// `String` per character (its allocation and freeing was a fifth of the reading time),
+/// nor a list of them.
+#[derive(Debug)]
+struct PageLines {
+    lines: Vec<Line>,
+    /// Where the characters of the last line drawn so far end.
+    last_end: f64,
+}
+
+impl PageLines {
+    fn new() -> PageLines {
+        PageLines {
+            lines: Vec::new(),
+            last_end: f64::NEG_INFINITY,
+        }
+    }
+
+    fn add(&mut self, glyph: Glyph, text: &str) {
+        let is_space = text.chars().all(char::is_whitespace);
+        let last_end = self.last_end;
+        let continues = self.lines.last().is_some_and(|line| {
+            (glyph.y - line.y).abs() < 0.3 * line.size.max(glyph.size)
+                && glyph.x > line.x0 - 0.5 * glyph.size
+                && glyph.x - last_end < 1.5 * line.size.max(glyph.size)
+        });
+        if let (true, Some(line)) = (continues, self.lines.last_mut()) {
+            if is_space {
+                if !line.text.ends_with(' ') {
+                    line.text.push(' ');
+                }
+            } else {
+                if glyph.x - last_end > 0.15 * glyph.size && !line.text.ends_with(' ') {
+                    line.text.push(' ');
+                }
+                line.text.push_str(text);
+                line.x1 = line.x1.max(glyph.end);
+                // The size of a line is that of its body text, not of a bigger first letter.
+                if glyph.size < line.size {
+                    line.size = glyph.size.max(line.size * 0.5);
+                }
+            }
+            self.last_end = glyph.end.max(last_end);
+        } else if !is_space {
+            // Room for a line of body text from the start, rather than growing to it.
+            let mut line_text = String::with_capacity(LINE_CAPACITY);
+            line_text.push_str(text);
+            self.lines.push(Line {
+                x0: glyph.x,
+                x1: glyph.end,
+                y: glyph.y,
+                size: glyph.size,
+                text: line_text,
+            });
+            self.last_end = glyph.end;
+        }
+    }
+
+    /// The lines, without trailing spaces or empty ones.
+    fn finish(self) -> Vec<Line> {
+        let mut lines = self.lines;
+        for line in &mut lines {
+            let trimmed = line.text.trim_end().len();
+            line.text.truncate(trimmed);
+        }
+        lines.retain(|l| !l.text.is_empty());
+        lines
+    }
+}
+
 /// Receives characters from pdf-extract, page by page.
 struct Collector<'a> {
     abandoned: &'a AtomicBool,
     characters: usize,
     /// The pages drawn as one page (see [`join_pages`]), in their order there.
     run: Vec<u32>,
-    glyphs: Vec<Glyph>,
+    /// The lines of each page of `run` so far. Each page gets its own characters in the
+    /// order they are drawn, whatever the order of the pages.
+    drawn: Vec<PageLines>,
     pages: Vec<Page>,
 }
 
@@ -583,31 +670,17 @@ impl OutputDev for Collector<'_> {
         _media_box: &MediaBox,
         _art_box: Option<(f64, f64, f64, f64)>,
     ) -> Result<(), OutputError> {
-        self.glyphs.clear();
+        self.drawn.clear();
+        self.drawn
+            .resize_with(self.run.len().max(1), PageLines::new);
         Ok(())
     }
 
     fn end_page(&mut self) -> Result<(), OutputError> {
-        let glyphs = std::mem::take(&mut self.glyphs);
-        if self.run.len() <= 1 {
+        for (place, lines) in self.drawn.drain(..).enumerate() {
             self.pages.push(Page {
-                number: self.run.first().copied().unwrap_or(0),
-                lines: runs(glyphs),
-            });
-            return Ok(());
-        }
-        // Back to their own pages, by the height their page was moved down by.
-        let mut by_page: Vec<Vec<Glyph>> = vec![Vec::new(); self.run.len()];
-        for mut glyph in glyphs {
-            let place = ((PAGE_STRIDE / 2.0 - glyph.y) / PAGE_STRIDE).floor();
-            let place = (place.max(0.0) as usize).min(self.run.len() - 1);
-            glyph.y += place as f64 * PAGE_STRIDE;
-            by_page[place].push(glyph);
-        }
-        for (place, glyphs) in by_page.into_iter().enumerate() {
-            self.pages.push(Page {
-                number: self.run[place],
-                lines: runs(glyphs),
+                number: self.run.get(place).copied().unwrap_or(0),
+                lines: lines.finish(),
             });
         }
         Ok(())
@@ -633,14 +706,24 @@ impl OutputDev for Collector<'_> {
         if !size.is_finite() || size <= 0.0 {
             return Ok(());
         }
-        let (x, y) = (trm.m31, trm.m32);
-        self.glyphs.push(Glyph {
+        let (x, mut y) = (trm.m31, trm.m32);
+        // Back to its own page, by the height its page was moved down by.
+        let mut place = 0;
+        if self.run.len() > 1 {
+            // No `floor`: the cast truncates, which is the same for what `max` keeps.
+            let moved = (PAGE_STRIDE / 2.0 - y) / PAGE_STRIDE;
+            place = (moved.max(0.0) as usize).min(self.run.len() - 1);
+            y += place as f64 * PAGE_STRIDE;
+        }
+        let glyph = Glyph {
             x,
             end: x + width * size,
             y,
             size,
-            text: text.to_string(),
-        });
+        };
+        if let Some(page) = self.drawn.get_mut(place) {
+            page.add(glyph, text);
+        }
         Ok(())
     }
 
@@ -655,55 +738,6 @@ impl OutputDev for Collector<'_> {
     fn end_line(&mut self) -> Result<(), OutputError> {
         Ok(())
     }
-}
-
-/// Joins a page's characters into runs: characters on the same baseline that follow
-/// each other closely. A wide gap (between columns) starts a new run.
-fn runs(glyphs: Vec<Glyph>) -> Vec<Line> {
-    let mut lines: Vec<Line> = Vec::new();
-    let mut last_end = f64::NEG_INFINITY;
-    for glyph in glyphs {
-        let is_space = glyph.text.chars().all(char::is_whitespace);
-        let continues = lines.last().is_some_and(|line| {
-            (glyph.y - line.y).abs() < 0.3 * line.size.max(glyph.size)
-                && glyph.x > line.x0 - 0.5 * glyph.size
-                && glyph.x - last_end < 1.5 * line.size.max(glyph.size)
-        });
-        if continues {
-            let line = lines.last_mut().expect("a line continues");
-            if is_space {
-                if !line.text.ends_with(' ') {
-                    line.text.push(' ');
-                }
-            } else {
-                if glyph.x - last_end > 0.15 * glyph.size && !line.text.ends_with(' ') {
-                    line.text.push(' ');
-                }
-                line.text.push_str(&glyph.text);
-                line.x1 = line.x1.max(glyph.end);
-                // The size of a line is that of its body text, not of a bigger first letter.
-                if glyph.size < line.size {
-                    line.size = glyph.size.max(line.size * 0.5);
-                }
-            }
-            last_end = glyph.end.max(last_end);
-        } else if !is_space {
-            lines.push(Line {
-                x0: glyph.x,
-                x1: glyph.end,
-                y: glyph.y,
-                size: glyph.size,
-                text: glyph.text.clone(),
-            });
-            last_end = glyph.end;
-        }
-    }
-    for line in &mut lines {
-        let trimmed = line.text.trim_end().len();
-        line.text.truncate(trimmed);
-    }
-    lines.retain(|l| !l.text.is_empty());
-    lines
 }
 
 /// Lines in reading order: blocks of lines that follow each other down the page are
@@ -1004,6 +1038,17 @@ fn body_size(placed: &[Placed]) -> f64 {
 /// Marks heading lines: the outline's entries where it has them (matched by text on
 /// their page), else lines set larger than the body text that read like headings.
 fn mark_headings(placed: &mut [Placed], outline: &[OutlineEntry], body_size: f64) {
+    if !mark_outline_headings(placed, outline) {
+        mark_headings_by_size(placed, body_size);
+    }
+}
+
+/// Marks the lines that spell the outline's entries; whether any entry was found.
+fn mark_outline_headings(placed: &mut [Placed], outline: &[OutlineEntry]) -> bool {
+    // Without an outline there is nothing to spell, and no line need be normalised.
+    if outline.is_empty() {
+        return false;
+    }
     let normal = |text: &str| -> String {
         text.chars()
             .filter(|c| c.is_alphanumeric())
@@ -1049,14 +1094,16 @@ fn mark_headings(placed: &mut [Placed], outline: &[OutlineEntry], body_size: f64
             }
         }
     }
-    if matched > 0 {
-        return;
-    }
+    matched > 0
+}
+
+/// Marks lines set larger than the body text that read like headings.
+fn mark_headings_by_size(placed: &mut [Placed], body_size: f64) {
     for p in placed.iter_mut() {
         let text = p.line.text.trim();
-        let words = text.split_whitespace().count();
+        // The size first: the words of body text need not be counted.
         p.heading = p.line.size >= body_size * 1.08
-            && (1..=20).contains(&words)
+            && (1..=20).contains(&text.split_whitespace().count())
             && text.chars().any(char::is_alphabetic)
             && !text.ends_with(['.', ',', ';']);
     }
@@ -1112,7 +1159,12 @@ fn join_line(paragraph: &mut String, line: &str) {
 /// unless the document writes the word with its hyphen elsewhere (`well-known`).
 fn rejoin_hyphenated_words(sections: &mut [Section]) {
     let mut hyphenated_words: HashSet<String> = HashSet::new();
-    for paragraph in sections.iter().flat_map(|s| &s.paragraphs) {
+    // Most paragraphs have no hyphen at all, which is quick to see.
+    for paragraph in sections
+        .iter()
+        .flat_map(|s| &s.paragraphs)
+        .filter(|p| p.contains('-'))
+    {
         for word in paragraph.split(|c: char| !c.is_alphanumeric() && c != '-') {
             if word.contains('-') && !word.contains('\u{ad}') {
                 hyphenated_words.insert(word.to_lowercase());
