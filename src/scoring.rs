@@ -39,6 +39,11 @@ pub struct Statistics {
     total_docs: u64,
     /// Per searched field: its length normalisations and the words kept for it.
     fields: Vec<FieldStatistics>,
+    /// Per word searched in several fields with given boosts (see [`merged_key`]): its
+    /// score in each passage of each segment holding it, the fields combined as
+    /// tantivy's disjunction max combines them, so that the next question with the word
+    /// adds one list instead of merging several.
+    merged: RwLock<FxHashMap<Vec<u8>, Arc<Vec<Vec<(DocId, Score)>>>>>,
     /// Postings and positions kept, to stop adding at [`MAX_KEPT`].
     kept: AtomicUsize,
 }
@@ -115,6 +120,7 @@ impl Statistics {
         Ok(Statistics {
             total_docs,
             fields,
+            merged: RwLock::new(FxHashMap::default()),
             kept: AtomicUsize::new(0),
         })
     }
@@ -209,6 +215,54 @@ impl Statistics {
     }
 }
 
+impl Statistics {
+    /// The scores of a word searched in several `fields`, combined per passage by
+    /// disjunction max with `tie_breaker` (as [`Statistics::merged`] keeps them, under
+    /// `key`).
+    fn merged_word(
+        &self,
+        key: &[u8],
+        fields: &[FieldTerm],
+        tie_breaker: Score,
+    ) -> Arc<Vec<Vec<(DocId, Score)>>> {
+        if let Some(found) = self
+            .merged
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+        {
+            return Arc::clone(found);
+        }
+        let segments = fields.first().map_or(0, |term| term.impacts.factors.len());
+        let lists: Vec<Vec<(DocId, Score)>> = (0..segments)
+            .map(|segment| merge_fields(fields, segment, tie_breaker))
+            .collect();
+        let lists = Arc::new(lists);
+        if self.keep(lists.iter().map(Vec::len).sum::<usize>() + KEPT_PER_WORD) {
+            self.merged
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.to_vec(), Arc::clone(&lists));
+        }
+        lists
+    }
+}
+
+/// What names a word searched in several fields in [`Statistics::merged`]: the word,
+/// and each field with its boost, and the tie breaker (its scores depend on all three).
+fn merged_key(token: &str, fields: &[(Field, f32)], tie_breaker: f32) -> Vec<u8> {
+    let mut key = Vec::with_capacity(token.len() + 4 + fields.len() * 8);
+    key.extend_from_slice(token.as_bytes());
+    // No token holds a 0 byte: the word ends here.
+    key.push(0);
+    key.extend_from_slice(&tie_breaker.to_le_bytes());
+    for (field, boost) in fields {
+        key.extend_from_slice(&field.field_id().to_le_bytes());
+        key.extend_from_slice(&boost.to_le_bytes());
+    }
+    key
+}
+
 impl TermImpacts {
     /// The word's positions in each passage holding it, read on first use.
     fn positions(
@@ -292,6 +346,8 @@ impl FieldTerm {
 /// One question word, searched in each field that holds it.
 struct Word {
     fields: Vec<FieldTerm>,
+    /// Its score per passage of each segment, when it is searched in several fields.
+    merged: Option<Arc<Vec<Vec<(DocId, Score)>>>>,
     /// The word's bit in a passage's `in_body` as a mask, when a pair needs the word
     /// (the words pairs need are numbered in question order); 0 otherwise.
     body_bit: u64,
@@ -345,8 +401,13 @@ pub fn top_passages(
                 .collect::<tantivy::Result<Vec<_>>>()?;
             let in_body = clause.fields.iter().any(|&(field, _)| field == body);
             let bit = clause.term.and_then(bit_of).filter(|_| in_body);
+            let merged = (fields.len() > 1).then(|| {
+                let key = merged_key(&clause.tokens[0], &clause.fields, plan.tie_breaker);
+                statistics.merged_word(&key, &fields, plan.tie_breaker)
+            });
             Ok(Word {
                 fields,
+                merged,
                 body_bit: bit.map_or(0, |bit| 1u64 << bit),
             })
         })
@@ -387,7 +448,15 @@ pub fn top_passages(
         })
         .collect();
 
-    let matched = score_words(searcher, body, plan, &words, &phrases, !pairs.is_empty())?;
+    let mut buffers = SPARE_BUFFERS.with(|spare| spare.take());
+    let matched = score_words(
+        searcher,
+        body,
+        &words,
+        &phrases,
+        !pairs.is_empty(),
+        &mut buffers,
+    )?;
     let most = PairBound::new(&pairs, pair_words.len());
 
     // First the candidates with the highest bounds (their score with every pair they
@@ -397,110 +466,54 @@ pub fn top_passages(
     } else {
         limit + limit / 2
     };
-    let bounds = matched.bounds(searcher, &most);
-    let cut = bounds.cut(batch);
-    let pair_scorer = PairScorer::new(searcher, statistics, body, &by_bit, &pairs)?;
+    matched.bounds(searcher, &most, &mut buffers);
+    let cut = buffers.cut(batch);
+    let pair_scorer = PairScorer::new(searcher, statistics, body, &by_bit, &pairs, &matched)?;
     // Every threshold is above 0, where the passages that did not match are: a test
     // that is rarely true is one the processor predicts.
-    let first = matched.candidates(&bounds, |bound| bound >= cut.unwrap_or(Score::MIN_POSITIVE));
-    let mut scored = Vec::new();
+    let first = matched.candidates(&buffers, cut.unwrap_or(Score::MIN_POSITIVE), Score::MAX);
+    let mut scored = Vec::with_capacity(first.len() + limit);
     pair_scorer.score_into(&first, &mut scored);
     if let Some(cut) = cut {
         let reached = nth_best(scored.iter().map(|s| s.0).collect(), limit)
             .unwrap_or(0.0)
             .max(Score::MIN_POSITIVE);
-        let second = matched.candidates(&bounds, |bound| bound >= reached && bound < cut);
+        let second = matched.candidates(&buffers, reached, cut);
         pair_scorer.score_best_first(second, &mut scored, limit);
     }
+    buffers.return_matched(matched);
+    SPARE_BUFFERS.with(|spare| spare.replace(buffers));
     Ok(best(scored, limit))
 }
 
-/// The passages the words and phrases matched, segment by segment: each one's score
-/// from them (0 for none) and which question words its body holds.
-struct Matched {
-    scores: Vec<Vec<Score>>,
-    in_body: Vec<Vec<u64>>,
+thread_local! {
+    /// The per-passage arrays of the last search on this thread, for the next one to
+    /// reuse instead of allocating and zeroing their memory again.
+    static SPARE_BUFFERS: std::cell::RefCell<Buffers> = std::cell::RefCell::default();
 }
 
-/// Each live matched passage's bound (its score with every pair it could hold; 0 for
-/// the others), by segment, with a histogram of them.
-struct Bounds {
-    bounds: Vec<Vec<Score>>,
+/// A search's per-passage arrays (all segments one after the other) and its histogram.
+#[derive(Default)]
+struct Buffers {
+    scores: Vec<Score>,
+    in_body: Vec<u64>,
+    places: Vec<u32>,
+    /// Each live matched passage's bound (its score with every pair it could hold; 0
+    /// for the others).
+    bounds: Vec<Score>,
+    /// How many bounds fall in each of [`BUCKETS`] equal steps from 0 to the highest.
     histogram: Vec<usize>,
     /// Bounds per bucket of the histogram.
     scale: Score,
 }
 
-/// Buckets of [`Bounds::histogram`].
-const BUCKETS: usize = 1024;
-
-impl Matched {
-    fn bounds(&self, searcher: &Searcher, most: &PairBound) -> Bounds {
-        let highest = self.scores.iter().flatten().fold(
-            0.0,
-            |highest: Score, &s| if s > highest { s } else { highest },
-        ) + most.highest();
-        let scale = (BUCKETS - 1) as Score / highest.max(Score::MIN_POSITIVE);
-        let mut histogram = vec![0; BUCKETS];
-        let bounds = self
-            .scores
-            .iter()
-            .zip(&self.in_body)
-            .enumerate()
-            .map(|(segment, (scores, in_body))| {
-                let alive = searcher.segment_reader(segment as u32).alive_bitset();
-                let mut bounds = vec![0.0; scores.len()];
-                if let Some(alive) = alive {
-                    for (doc, (&partial, bound)) in scores.iter().zip(&mut bounds).enumerate() {
-                        if partial > 0.0 && alive.is_alive(doc as DocId) {
-                            *bound = partial + most.of(in_body.get(doc).copied().unwrap_or(0));
-                            histogram[(*bound * scale) as usize] += 1;
-                        }
-                    }
-                } else if in_body.is_empty() {
-                    for (&partial, bound) in scores.iter().zip(&mut bounds) {
-                        *bound = partial;
-                        histogram[(partial * scale) as usize] += 1;
-                    }
-                } else {
-                    // No branch per passage: one that did not match has no words in
-                    // its body either, so its bound stays 0 (counted in bucket 0).
-                    for ((&partial, &held), bound) in scores.iter().zip(in_body).zip(&mut bounds) {
-                        *bound = partial + most.of(held);
-                        histogram[(*bound * scale) as usize] += 1;
-                    }
-                }
-                bounds
-            })
-            .collect();
-        Bounds {
-            bounds,
-            histogram,
-            scale,
-        }
+impl Buffers {
+    fn return_matched(&mut self, matched: Matched) {
+        self.scores = matched.scores;
+        self.in_body = matched.in_body;
+        self.places = matched.places;
     }
 
-    /// The passages whose bound `wanted` takes, in address order.
-    fn candidates(&self, bounds: &Bounds, wanted: impl Fn(Score) -> bool) -> Vec<Candidate> {
-        let mut found = Vec::new();
-        for (segment, segment_bounds) in bounds.bounds.iter().enumerate() {
-            for (doc, &bound) in segment_bounds.iter().enumerate() {
-                if wanted(bound) {
-                    found.push(Candidate {
-                        partial: self.scores[segment][doc],
-                        bound,
-                        in_body: self.in_body[segment].get(doc).copied().unwrap_or(0),
-                        segment: segment as u32,
-                        doc: doc as DocId,
-                    });
-                }
-            }
-        }
-        found
-    }
-}
-
-impl Bounds {
     /// A bound that at least `batch` passages reach (and not many more); `None` when no
     /// more than `batch` passages matched. Cheaper than selecting the `batch`-th bound
     /// exactly, and any cut will do: the passages below it are looked at again.
@@ -517,6 +530,90 @@ impl Bounds {
     }
 }
 
+/// The passages the words and phrases matched, all segments one after the other: each
+/// one's score from them (0 for none) and which question words its body holds.
+struct Matched {
+    scores: Vec<Score>,
+    in_body: Vec<u64>,
+    /// For each word the pairs need (by its bit in `in_body`), one entry per passage:
+    /// where the passage is in the word's list of body factors, so that the pairs find
+    /// the word's factor and positions there without a search. Meaningful where the
+    /// passage's body holds the word; not cleared between searches.
+    places: Vec<u32>,
+    /// Where each segment's passages start, and after the last, their number.
+    starts: Vec<usize>,
+}
+
+/// Buckets of [`Buffers::histogram`].
+const BUCKETS: usize = 1024;
+
+impl Matched {
+    /// Fills `buffers`' bounds and their histogram.
+    fn bounds(&self, searcher: &Searcher, most: &PairBound, buffers: &mut Buffers) {
+        let highest = self.scores.iter().fold(
+            0.0,
+            |highest: Score, &s| if s > highest { s } else { highest },
+        ) + most.highest();
+        let scale = (BUCKETS - 1) as Score / highest.max(Score::MIN_POSITIVE);
+        buffers.scale = scale;
+        let histogram = &mut buffers.histogram;
+        histogram.resize(BUCKETS, 0);
+        histogram.fill(0);
+        let bounds = &mut buffers.bounds;
+        bounds.resize(self.scores.len(), 0.0);
+        bounds.fill(0.0);
+        for (segment, range) in self.starts.windows(2).enumerate() {
+            let (start, end) = (range[0], range[1]);
+            let scores = &self.scores[start..end];
+            let bounds = &mut bounds[start..end];
+            let alive = searcher.segment_reader(segment as u32).alive_bitset();
+            if let Some(alive) = alive {
+                for (doc, (&partial, bound)) in scores.iter().zip(bounds).enumerate() {
+                    if partial > 0.0 && alive.is_alive(doc as DocId) {
+                        *bound =
+                            partial + most.of(self.in_body.get(start + doc).copied().unwrap_or(0));
+                        histogram[(*bound * scale) as usize] += 1;
+                    }
+                }
+            } else if self.in_body.is_empty() {
+                for (&partial, bound) in scores.iter().zip(bounds) {
+                    *bound = partial;
+                    histogram[(partial * scale) as usize] += 1;
+                }
+            } else {
+                // No branch per passage: one that did not match has no words in its
+                // body either, so its bound stays 0 (counted in bucket 0).
+                let in_body = &self.in_body[start..end];
+                for ((&partial, &held), bound) in scores.iter().zip(in_body).zip(bounds) {
+                    *bound = partial + most.of(held);
+                    histogram[(*bound * scale) as usize] += 1;
+                }
+            }
+        }
+    }
+
+    /// The passages whose bound is at least `lowest` and below `above`, in address
+    /// order.
+    fn candidates(&self, buffers: &Buffers, lowest: Score, above: Score) -> Vec<Candidate> {
+        let mut found = Vec::new();
+        for (segment, range) in self.starts.windows(2).enumerate() {
+            let start = range[0];
+            for (doc, &bound) in buffers.bounds[start..range[1]].iter().enumerate() {
+                if bound >= lowest && bound < above {
+                    found.push(Candidate {
+                        partial: self.scores[start + doc],
+                        bound,
+                        in_body: self.in_body.get(start + doc).copied().unwrap_or(0),
+                        segment: segment as u32,
+                        doc: doc as DocId,
+                    });
+                }
+            }
+        }
+        found
+    }
+}
+
 impl Candidate {
     fn address(&self) -> DocAddress {
         DocAddress::new(self.segment, self.doc)
@@ -524,32 +621,56 @@ impl Candidate {
 }
 
 /// Scores every passage by the words and phrases, and marks which question words its
-/// body holds (when `pairs_follow`).
+/// body holds (when `pairs_follow`), in `buffers`' arrays.
 fn score_words(
     searcher: &Searcher,
     body: Field,
-    plan: &QueryPlan,
     words: &[Word],
     phrases: &[Box<dyn Weight>],
     pairs_follow: bool,
+    buffers: &mut Buffers,
 ) -> tantivy::Result<Matched> {
+    let mut starts = vec![0];
+    for reader in searcher.segment_readers() {
+        starts.push(starts.last().copied().unwrap_or(0) + reader.max_doc() as usize);
+    }
+    let total = starts.last().copied().unwrap_or(0);
     let mut matched = Matched {
-        scores: Vec::new(),
-        in_body: Vec::new(),
+        scores: std::mem::take(&mut buffers.scores),
+        in_body: std::mem::take(&mut buffers.in_body),
+        places: std::mem::take(&mut buffers.places),
+        starts,
     };
+    matched.scores.resize(total, 0.0);
+    matched.scores.fill(0.0);
+    matched
+        .in_body
+        .resize(if pairs_follow { total } else { 0 }, 0);
+    matched.in_body.fill(0);
+    // One list per bit up to the highest (a pair's word missing from bodies has none).
+    let bits = words
+        .iter()
+        .map(|word| (u64::BITS - word.body_bit.leading_zeros()) as usize)
+        .max()
+        .unwrap_or(0);
+    matched
+        .places
+        .resize(if pairs_follow { bits * total } else { 0 }, 0);
     for (segment, reader) in searcher.segment_readers().iter().enumerate() {
-        let max_doc = reader.max_doc() as usize;
-        let mut scores = vec![0.0; max_doc];
-        let mut in_body = vec![0; if pairs_follow { max_doc } else { 0 }];
+        let (start, end) = (matched.starts[segment], matched.starts[segment + 1]);
+        let scores = &mut matched.scores[start..end];
+        let in_body = if pairs_follow {
+            &mut matched.in_body[start..end]
+        } else {
+            &mut []
+        };
         for word in words {
-            add_word(
-                body,
-                segment,
-                word,
-                plan.tie_breaker,
-                &mut scores,
-                &mut in_body,
-            );
+            add_word(body, segment, word, scores, in_body);
+            if word.body_bit != 0 && pairs_follow {
+                let bit = word.body_bit.trailing_zeros() as usize;
+                let places = &mut matched.places[bit * total + start..bit * total + end];
+                mark_places(body, segment, word, places);
+            }
         }
         for phrase in phrases {
             let mut scorer = phrase.scorer(reader, 1.0)?;
@@ -559,67 +680,76 @@ fn score_words(
                 doc = scorer.advance();
             }
         }
-        matched.scores.push(scores);
-        matched.in_body.push(in_body);
     }
     Ok(matched)
 }
 
 /// Adds one word's score in one segment to `scores`, and marks the bodies holding it in
 /// `in_body` (when that is not empty).
-fn add_word(
-    body: Field,
-    segment: usize,
-    word: &Word,
-    tie_breaker: f32,
-    scores: &mut [Score],
-    in_body: &mut [u64],
-) {
-    let marking = word.body_bit != 0 && !in_body.is_empty();
-    let mut cursors: Vec<Cursor> = word
-        .fields
-        .iter()
-        .map(|field_term| Cursor {
-            factors: &field_term.impacts.factors[segment],
-            weight: field_term.weight,
-            marks: marking && field_term.field == body,
-        })
-        .filter(|cursor| !cursor.factors.is_empty())
-        .collect();
-    if cursors.is_empty() {
-        // Not in this segment.
-        return;
-    }
-    if let [cursor] = cursors.as_slice() {
-        // One field: no disjunction to take.
-        for &(doc, factor) in cursor.factors {
-            scores[doc as usize] += cursor.weight * factor;
+fn add_word(body: Field, segment: usize, word: &Word, scores: &mut [Score], in_body: &mut [u64]) {
+    if let Some(merged) = &word.merged {
+        for &(doc, score) in &merged[segment] {
+            scores[doc as usize] += score;
         }
-        if cursor.marks {
-            for &(doc, _) in cursor.factors {
+    } else {
+        for term in &word.fields {
+            for &(doc, factor) in &term.impacts.factors[segment] {
+                scores[doc as usize] += term.weight * factor;
+            }
+        }
+    }
+    if word.body_bit != 0 && !in_body.is_empty() {
+        if let Some(term) = word.fields.iter().find(|term| term.field == body) {
+            for &(doc, _) in &term.impacts.factors[segment] {
                 in_body[doc as usize] |= word.body_bit;
             }
         }
-        return;
     }
-    // Several fields: the longest list (the body, as a rule) is read straight through,
-    // with the others, merged first, alongside it.
-    let longest = (0..cursors.len())
-        .max_by_key(|&i| cursors[i].factors.len())
-        .unwrap_or(0);
+}
+
+/// Notes where each passage whose body holds `word` is in the word's list of body
+/// factors.
+fn mark_places(body: Field, segment: usize, word: &Word, places: &mut [u32]) {
+    if let Some(term) = word.fields.iter().find(|term| term.field == body) {
+        for (place, &(doc, _)) in term.impacts.factors[segment].iter().enumerate() {
+            places[doc as usize] = place as u32;
+        }
+    }
+}
+
+/// A word's score in each passage of one segment holding it in some of `fields`: its
+/// best field's plus `tie_breaker` times the others', as tantivy's disjunction max
+/// combines them.
+fn merge_fields(fields: &[FieldTerm], segment: usize, tie_breaker: Score) -> Vec<(DocId, Score)> {
+    let mut cursors: Vec<Cursor> = fields
+        .iter()
+        .map(|term| Cursor {
+            factors: &term.impacts.factors[segment],
+            weight: term.weight,
+        })
+        .filter(|cursor| !cursor.factors.is_empty())
+        .collect();
+    if let [cursor] = cursors.as_slice() {
+        // Held in one field here: no disjunction to take.
+        return cursor
+            .factors
+            .iter()
+            .map(|&(doc, factor)| (doc, cursor.weight * factor))
+            .collect();
+    }
+    let Some(longest) = (0..cursors.len()).max_by_key(|&i| cursors[i].factors.len()) else {
+        return Vec::new();
+    };
+    // The longest list (the body, as a rule) is read straight through, with the others,
+    // merged first, alongside it.
     let driver = cursors.swap_remove(longest);
     let side = merge(&mut cursors);
-    let add = |scores: &mut [Score], in_body: &mut [u64], entry: &SideEntry| {
-        // As tantivy's disjunction max combines them.
-        scores[entry.doc as usize] += entry.best + (entry.sum - entry.best) * tie_breaker;
-        if entry.marks {
-            in_body[entry.doc as usize] |= word.body_bit;
-        }
-    };
+    let combined = |entry: &SideEntry| entry.best + (entry.sum - entry.best) * tie_breaker;
+    let mut scores = Vec::with_capacity(driver.factors.len() + side.len());
     let mut next = 0;
     for &(doc, factor) in driver.factors {
         while next < side.len() && side[next].doc < doc {
-            add(scores, in_body, &side[next]);
+            scores.push((side[next].doc, combined(&side[next])));
             next += 1;
         }
         let score = driver.weight * factor;
@@ -629,22 +759,19 @@ fn add_word(
                     doc,
                     best: entry.best.max(score),
                     sum: entry.sum + score,
-                    marks: entry.marks || driver.marks,
                 };
-                add(scores, in_body, &both);
+                scores.push((doc, combined(&both)));
                 next += 1;
             }
-            _ => {
-                scores[doc as usize] += score;
-                if driver.marks {
-                    in_body[doc as usize] |= word.body_bit;
-                }
-            }
+            _ => scores.push((doc, score)),
         }
     }
-    for entry in &side[next..] {
-        add(scores, in_body, entry);
-    }
+    scores.extend(
+        side[next..]
+            .iter()
+            .map(|entry| (entry.doc, combined(entry))),
+    );
+    scores
 }
 
 /// A passage's scores in some fields of one word: the best and the sum.
@@ -652,8 +779,6 @@ struct SideEntry {
     doc: DocId,
     best: Score,
     sum: Score,
-    /// Whether the body is among the fields.
-    marks: bool,
 }
 
 /// Merges the lists of `cursors` (short ones: titles and headings) by passage.
@@ -672,7 +797,6 @@ fn merge(cursors: &mut [Cursor]) -> Vec<SideEntry> {
             doc,
             best: 0.0,
             sum: 0.0,
-            marks: false,
         };
         for cursor in cursors.iter_mut() {
             let Some(&(at, factor)) = cursor.factors.first() else {
@@ -684,7 +808,6 @@ fn merge(cursors: &mut [Cursor]) -> Vec<SideEntry> {
             let score = cursor.weight * factor;
             entry.best = entry.best.max(score);
             entry.sum += score;
-            entry.marks |= cursor.marks;
             cursor.factors = &cursor.factors[1..];
         }
         merged.push(entry);
@@ -774,6 +897,9 @@ impl<'p> PairBound<'p> {
 /// Counts the pairs in a candidate's body from the kept positions of their words.
 struct PairScorer<'a> {
     by_bit: &'a [Option<&'a FieldTerm>],
+    /// [`Matched::places`], and where each segment starts in it.
+    places: &'a [u32],
+    starts: &'a [usize],
     pairs: &'a [ScoredPair],
     positions: Vec<Option<&'a [SegmentPositions]>>,
     norms: &'a [Score; 256],
@@ -787,6 +913,7 @@ impl<'a> PairScorer<'a> {
         body: Field,
         by_bit: &'a [Option<&'a FieldTerm>],
         pairs: &'a [ScoredPair],
+        matched: &'a Matched,
     ) -> tantivy::Result<PairScorer<'a>> {
         let positions = by_bit
             .iter()
@@ -804,6 +931,8 @@ impl<'a> PairScorer<'a> {
             .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(PairScorer {
             by_bit,
+            places: &matched.places,
+            starts: &matched.starts,
             pairs,
             positions,
             norms: statistics.norms(body),
@@ -811,23 +940,16 @@ impl<'a> PairScorer<'a> {
         })
     }
 
-    /// Adds the candidates' pairs to their scores, into `scored`. Candidates come in
-    /// address order, so each word's list is read forwards from where it was left.
+    /// Adds the candidates' pairs to their scores, into `scored`.
     fn score_into(&self, candidates: &[Candidate], scored: &mut Vec<(Score, DocAddress)>) {
         if self.pairs.is_empty() {
             scored.extend(candidates.iter().map(|c| (c.partial, c.address())));
             return;
         }
         scored.reserve(candidates.len());
-        let mut read_up_to = vec![0usize; self.by_bit.len()];
         let mut scratch = Scratch::new(self.by_bit.len());
-        let mut segment = u32::MAX;
         for candidate in candidates {
-            if candidate.segment != segment {
-                segment = candidate.segment;
-                read_up_to.fill(0);
-            }
-            if let Some(total) = self.score(candidate, &mut scratch, &mut read_up_to, 0.0) {
+            if let Some(total) = self.score(candidate, &mut scratch, 0.0) {
                 scored.push((total, candidate.address()));
             }
         }
@@ -855,15 +977,13 @@ impl<'a> PairScorer<'a> {
         while best.len() > limit {
             best.pop();
         }
-        let mut read_up_to = vec![0usize; self.by_bit.len()];
         let mut scratch = Scratch::new(self.by_bit.len());
         for candidate in &candidates {
             let lowest = best.peek().map_or(0.0, |lowest| lowest.0 .0);
             if candidate.bound < lowest {
                 break;
             }
-            read_up_to.fill(0);
-            let Some(total) = self.score(candidate, &mut scratch, &mut read_up_to, lowest) else {
+            let Some(total) = self.score(candidate, &mut scratch, lowest) else {
                 continue;
             };
             scored.push((total, candidate.address()));
@@ -875,15 +995,16 @@ impl<'a> PairScorer<'a> {
     }
 
     /// The candidate's score with its pairs, or `None` when it is sure to stay below
-    /// `needed`. `read_up_to` is where each word's list may be searched from.
+    /// `needed`.
     fn score(
         &self,
         candidate: &Candidate,
         scratch: &mut Scratch<'a>,
-        read_up_to: &mut [usize],
         needed: Score,
     ) -> Option<Score> {
         let segment = candidate.segment as usize;
+        let passage = self.starts[segment] + candidate.doc as usize;
+        let total = self.starts.last().copied().unwrap_or(0);
         let mut held = candidate.in_body;
         while held != 0 {
             let bit = held.trailing_zeros() as usize;
@@ -893,9 +1014,7 @@ impl<'a> PairScorer<'a> {
                 continue;
             };
             let factors = &term.impacts.factors[segment];
-            let at = read_up_to[bit]
-                + factors[read_up_to[bit]..].partition_point(|&(doc, _)| doc < candidate.doc);
-            read_up_to[bit] = at;
+            let at = self.places[bit * total + passage] as usize;
             if let Some(&(doc, factor)) = factors.get(at) {
                 if doc == candidate.doc {
                     scratch.places[bit] = Some((at, factor));
@@ -1050,8 +1169,6 @@ fn sloppy_pair_count(leading: (&[u32], u32), other: (&[u32], u32), slop: u32) ->
 struct Cursor<'w> {
     factors: &'w [(DocId, Score)],
     weight: Score,
-    /// Whether this is the body, whose words the pairs need to know.
-    marks: bool,
 }
 
 #[cfg(test)]
