@@ -104,6 +104,10 @@ pub struct Terms {
     /// ([`lexicon::is_everyday`]): such a word missing from the corpus is not a
     /// misspelling of one of its words ("bread" is not "break").
     pub everyday: Vec<bool>,
+    /// The term (an index into `terms`) naming the kind of thing the question asks for,
+    /// when it names one: "agencies" in "Which agencies operate the ISS?", "governments"
+    /// in "How many governments signed …?" (see [`asked_for`]). Only for messages.
+    pub asked_for: Option<usize>,
 }
 
 /// Analyzes synonym groups once per index generation.
@@ -280,6 +284,10 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
         }
     }
     let alternatives = synonyms.alternatives(&chosen);
+    let asked_for = match reading {
+        Reading::Message => asked_for(&question, &terms),
+        Reading::Text => None,
+    };
     Terms {
         terms,
         alternatives,
@@ -287,7 +295,43 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
         pairs,
         importance,
         everyday,
+        asked_for,
     }
+}
+
+/// Words between "which"/"what" and the noun that names what is asked for: "what kind
+/// of rocket" asks for a rocket.
+const ASKED_FOR_FILLERS: &[&str] = &["kind", "kinds", "sort", "sorts", "type", "types", "of"];
+
+/// The term of `terms` (its index) that names the kind of thing a question asks for: the
+/// word after "which" or "what" (past [`ASKED_FOR_FILLERS`]) or after "how many" or "how
+/// much". `None` when that word is a stop word or a question word ("What is …", "Which
+/// did …") or not among `terms`. The word after is taken as it stands, without knowing
+/// its part of speech: in "Which Canadian astronaut …" it is "Canadian".
+fn asked_for(question: &str, terms: &[String]) -> Option<usize> {
+    let words: Vec<String> = question
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let start = words
+        .iter()
+        .enumerate()
+        .find_map(|(i, word)| match word.as_str() {
+            "which" | "what" => Some(i + 1),
+            "how" if matches!(words.get(i + 1).map(String::as_str), Some("many" | "much")) => {
+                Some(i + 2)
+            }
+            _ => None,
+        })?;
+    let word = words[start..]
+        .iter()
+        .find(|word| !ASKED_FOR_FILLERS.contains(&word.as_str()))?;
+    let term = analyze(word).into_iter().next()?;
+    if question_words().contains(&term) {
+        return None;
+    }
+    terms.iter().position(|t| *t == term)
 }
 
 /// How much a word of the message outside the sentences that ask counts: "My
@@ -778,6 +822,34 @@ mod tests {
 
     fn terms(question: &str) -> Vec<String> {
         question_terms(&AnalyzedSynonyms::default(), question, Reading::Message).terms
+    }
+
+    #[test]
+    fn the_word_after_which_names_what_is_asked_for() {
+        let asked_for = |question: &str| {
+            let found = question_terms(&AnalyzedSynonyms::default(), question, Reading::Message);
+            found.asked_for.map(|i| found.terms[i].clone())
+        };
+        assert_eq!(
+            asked_for("Which agencies operate the International Space Station?").as_deref(),
+            Some("agenc")
+        );
+        assert_eq!(
+            asked_for("How many governments signed the agreement?").as_deref(),
+            Some("govern")
+        );
+        assert_eq!(
+            asked_for("What kind of rocket launched Webb?").as_deref(),
+            Some("rocket")
+        );
+        assert_eq!(asked_for("What is the ISS?"), None);
+        assert_eq!(asked_for("When did Mir fall?"), None);
+        let text = question_terms(
+            &AnalyzedSynonyms::default(),
+            "which agencies",
+            Reading::Text,
+        );
+        assert_eq!(text.asked_for, None);
     }
 
     #[test]

@@ -468,3 +468,51 @@ fn documents_of_many_passages_still_fill_a_ranking() {
     assert_eq!(four, ranked(6)[..4], "a longer ranking starts the same");
     assert_eq!(ranked(10).len(), 6, "every matching document, no more");
 }
+
+#[test]
+fn a_heading_naming_what_the_question_asks_for_ranks_its_passage_first() {
+    // Both passages hold every word of the question; the other document's title holds
+    // "operations", a heavier word than "agencies". Only the heading "Three partner
+    // agencies" names what "Which agencies …" asks for (and it repeats a word of its
+    // document's title, which the heading field leaves out).
+    let partnership = "# The lunar rover partnership: three agencies, one agreement\n\n\
+        ## Three partner agencies\n\nThe lunar rover is operated jointly by three agencies: \
+        NASA, the European Space Agency and JAXA. Each built one part of it.\n\n\
+        ## The agreement\n\nAn agreement signed in 2020 sets out who pays for what, and how \
+        the rover's time is shared between the partners.\n";
+    let end = "# The end of the lunar rover: operations to 2030\n\n## Partner commitments\n\n\
+        Each partner decides how long to stay with the lunar rover. The United States will \
+        keep operating the rover through 2030, and the European Space Agency supports \
+        further operations.\n\n## Parking the rover\n\nAt the end of its life the rover \
+        will be parked in a crater.\n";
+    let comets: Vec<(String, String)> = (1..=6)
+        .map(|n| {
+            (
+                format!("comet{n}.md"),
+                format!("# Comet notes {n}\n\n## Tails\n\nA comet grows a tail of dust and gas as it nears the Sun, and loses it again on the way out.\n"),
+            )
+        })
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = vec![
+        ("rover-partnership.md", partnership.as_bytes()),
+        ("rover-end.md", end.as_bytes()),
+    ];
+    files.extend(
+        comets
+            .iter()
+            .map(|(name, text)| (name.as_str(), text.as_bytes())),
+    );
+    let engine = crate::support::Fixture::with_files(&files).engine();
+    let answer = engine.ask("Which agencies operate the lunar rover?", None);
+    let first = &answer.passages[0];
+    assert_eq!(
+        (first.doc_id.as_str(), first.section.as_str()),
+        ("rover-partnership", "Three partner agencies"),
+        "{:?}",
+        answer
+            .passages
+            .iter()
+            .map(|hit| (&hit.section, hit.score))
+            .collect::<Vec<_>>()
+    );
+}
