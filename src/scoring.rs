@@ -43,10 +43,14 @@ pub struct Statistics {
     /// score in each passage of each segment holding it, the fields combined as
     /// tantivy's disjunction max combines them, so that the next question with the word
     /// adds one list instead of merging several.
-    merged: RwLock<FxHashMap<Vec<u8>, Arc<Vec<Vec<(DocId, Score)>>>>>,
+    merged: RwLock<FxHashMap<Vec<u8>, MergedScores>>,
     /// Postings and positions kept, to stop adding at [`MAX_KEPT`].
     kept: AtomicUsize,
 }
+
+/// A word's score in each passage holding it in some of its fields, by segment, in
+/// address order.
+type MergedScores = Arc<Vec<Vec<(DocId, Score)>>>;
 
 #[derive(Debug)]
 struct FieldStatistics {
@@ -219,12 +223,7 @@ impl Statistics {
     /// The scores of a word searched in several `fields`, combined per passage by
     /// disjunction max with `tie_breaker` (as [`Statistics::merged`] keeps them, under
     /// `key`).
-    fn merged_word(
-        &self,
-        key: &[u8],
-        fields: &[FieldTerm],
-        tie_breaker: Score,
-    ) -> Arc<Vec<Vec<(DocId, Score)>>> {
+    fn merged_word(&self, key: &[u8], fields: &[FieldTerm], tie_breaker: Score) -> MergedScores {
         if let Some(found) = self
             .merged
             .read()
@@ -347,7 +346,7 @@ impl FieldTerm {
 struct Word {
     fields: Vec<FieldTerm>,
     /// Its score per passage of each segment, when it is searched in several fields.
-    merged: Option<Arc<Vec<Vec<(DocId, Score)>>>>,
+    merged: Option<MergedScores>,
     /// The word's bit in a passage's `in_body` as a mask, when a pair needs the word
     /// (the words pairs need are numbered in question order); 0 otherwise.
     body_bit: u64,
