@@ -755,8 +755,9 @@ const SECOND_STAGE_HEADING_NAMES_ASKED_FOR: f32 = 0.25;
 /// (its words' rarity times their importance, synonyms and close spellings counted)
 /// it holds, in its title, section and text, and by how much its document's title
 /// holds, and a little more when its section heading names what the question asks for
-/// (see [`SECOND_STAGE_HEADING_NAMES_ASKED_FOR`]). BM25 rewards a short passage or a heading that repeats one word of the
-/// question; the answer is more often the passage that holds most of the question.
+/// (see [`SECOND_STAGE_HEADING_NAMES_ASKED_FOR`]). BM25 rewards a short passage or a
+/// heading that repeats one word of the question; the answer is more often the passage
+/// that holds most of the question.
 ///
 /// In the passage's share each word's weight counts its importance once more, as
 /// [`coverage`] does: an everyday word is rare in a formal corpus, and a passage that
@@ -890,8 +891,7 @@ fn unnamed_subject(question: &str, terms: &Terms) -> Option<String> {
     {
         return None;
     }
-    clip_chars(question, query::MAX_QUESTION_CHARS)
-        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+    query::message_words(clip_chars(question, query::MAX_QUESTION_CHARS))
         .map(|word| word.split(['\'', '’']).next().unwrap_or(word))
         .find(|word| PRONOUNS.contains(&word.to_lowercase().as_str()))
         .map(str::to_string)

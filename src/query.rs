@@ -299,6 +299,13 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
     }
 }
 
+/// The words of a message as typed, apostrophes kept inside them ("it's").
+pub fn message_words(message: &str) -> impl Iterator<Item = &str> {
+    message
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+        .filter(|word| !word.is_empty())
+}
+
 /// Words between "which"/"what" and the noun that names what is asked for: "what kind
 /// of rocket" asks for a rocket.
 const ASKED_FOR_FILLERS: &[&str] = &["kind", "kinds", "sort", "sorts", "type", "types", "of"];
@@ -309,11 +316,7 @@ const ASKED_FOR_FILLERS: &[&str] = &["kind", "kinds", "sort", "sorts", "type", "
 /// did …") or not among `terms`. The word after is taken as it stands, without knowing
 /// its part of speech: in "Which Canadian astronaut …" it is "Canadian".
 fn asked_for(question: &str, terms: &[String]) -> Option<usize> {
-    let words: Vec<String> = question
-        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
-        .filter(|word| !word.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words: Vec<String> = message_words(question).map(str::to_lowercase).collect();
     let start = words
         .iter()
         .enumerate()

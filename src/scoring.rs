@@ -664,12 +664,13 @@ fn score_words(
             &mut []
         };
         for word in words {
-            add_word(body, segment, word, scores, in_body);
-            if word.body_bit != 0 && pairs_follow {
+            let places = if word.body_bit != 0 && pairs_follow {
                 let bit = word.body_bit.trailing_zeros() as usize;
-                let places = &mut matched.places[bit * total + start..bit * total + end];
-                mark_places(body, segment, word, places);
-            }
+                &mut matched.places[bit * total + start..bit * total + end]
+            } else {
+                &mut []
+            };
+            add_word(body, segment, word, scores, in_body, places);
         }
         for phrase in phrases {
             let mut scorer = phrase.scorer(reader, 1.0)?;
@@ -684,8 +685,16 @@ fn score_words(
 }
 
 /// Adds one word's score in one segment to `scores`, and marks the bodies holding it in
-/// `in_body` (when that is not empty).
-fn add_word(body: Field, segment: usize, word: &Word, scores: &mut [Score], in_body: &mut [u64]) {
+/// `in_body` and where each is in the word's list of body factors in `places` (when
+/// those are not empty).
+fn add_word(
+    body: Field,
+    segment: usize,
+    word: &Word,
+    scores: &mut [Score],
+    in_body: &mut [u64],
+    places: &mut [u32],
+) {
     if let Some(merged) = &word.merged {
         for &(doc, score) in &merged[segment] {
             scores[doc as usize] += score;
@@ -699,19 +708,10 @@ fn add_word(body: Field, segment: usize, word: &Word, scores: &mut [Score], in_b
     }
     if word.body_bit != 0 && !in_body.is_empty() {
         if let Some(term) = word.fields.iter().find(|term| term.field == body) {
-            for &(doc, _) in &term.impacts.factors[segment] {
+            for (place, &(doc, _)) in term.impacts.factors[segment].iter().enumerate() {
                 in_body[doc as usize] |= word.body_bit;
+                places[doc as usize] = place as u32;
             }
-        }
-    }
-}
-
-/// Notes where each passage whose body holds `word` is in the word's list of body
-/// factors.
-fn mark_places(body: Field, segment: usize, word: &Word, places: &mut [u32]) {
-    if let Some(term) = word.fields.iter().find(|term| term.field == body) {
-        for (place, &(doc, _)) in term.impacts.factors[segment].iter().enumerate() {
-            places[doc as usize] = place as u32;
         }
     }
 }
