@@ -50,7 +50,20 @@ pub struct Statistics {
 
 /// A word's score in each passage holding it in some of its fields, by segment, in
 /// address order.
-type MergedScores = Arc<Vec<Vec<(DocId, Score)>>>;
+type MergedScores = Arc<Vec<Vec<MergedScore>>>;
+
+/// A word's score in one passage, and where the passage is in the word's list of body
+/// factors ([`NOT_IN_BODY`] when its body does not hold the word), so that one walk of
+/// the list both adds the scores and marks the bodies for the pairs.
+#[derive(Debug, Clone, Copy)]
+struct MergedScore {
+    doc: DocId,
+    score: Score,
+    body_place: u32,
+}
+
+/// [`MergedScore::body_place`] of a passage whose body does not hold the word.
+const NOT_IN_BODY: u32 = u32::MAX;
 
 #[derive(Debug)]
 struct FieldStatistics {
@@ -223,7 +236,13 @@ impl Statistics {
     /// The scores of a word searched in several `fields`, combined per passage by
     /// disjunction max with `tie_breaker` (as [`Statistics::merged`] keeps them, under
     /// `key`).
-    fn merged_word(&self, key: &[u8], fields: &[FieldTerm], tie_breaker: Score) -> MergedScores {
+    fn merged_word(
+        &self,
+        key: &[u8],
+        fields: &[FieldTerm],
+        tie_breaker: Score,
+        body: Field,
+    ) -> MergedScores {
         if let Some(found) = self
             .merged
             .read()
@@ -233,8 +252,12 @@ impl Statistics {
             return Arc::clone(found);
         }
         let segments = fields.first().map_or(0, |term| term.impacts.factors.len());
-        let lists: Vec<Vec<(DocId, Score)>> = (0..segments)
-            .map(|segment| merge_fields(fields, segment, tie_breaker))
+        let in_body = fields.iter().find(|term| term.field == body);
+        let lists: Vec<Vec<MergedScore>> = (0..segments)
+            .map(|segment| {
+                let body_factors = in_body.map_or(&[][..], |term| &term.impacts.factors[segment]);
+                with_body_places(merge_fields(fields, segment, tie_breaker), body_factors)
+            })
             .collect();
         let lists = Arc::new(lists);
         if self.keep(lists.iter().map(Vec::len).sum::<usize>() + KEPT_PER_WORD) {
@@ -402,7 +425,7 @@ pub fn top_passages(
             let bit = clause.term.and_then(bit_of).filter(|_| in_body);
             let merged = (fields.len() > 1).then(|| {
                 let key = merged_key(&clause.tokens[0], &clause.fields, plan.tie_breaker);
-                statistics.merged_word(&key, &fields, plan.tie_breaker)
+                statistics.merged_word(&key, &fields, plan.tie_breaker, body)
             });
             Ok(Word {
                 fields,
@@ -500,8 +523,9 @@ struct Buffers {
     /// Each live matched passage's bound (its score with every pair it could hold; 0
     /// for the others).
     bounds: Vec<Score>,
-    /// How many bounds fall in each of [`BUCKETS`] equal steps from 0 to the highest.
-    histogram: Vec<usize>,
+    /// How many bounds fall in each of [`BUCKETS`] equal steps from 0 to the highest,
+    /// in [`HISTOGRAM_COPIES`] copies one after the other, to be added up.
+    histogram: Vec<u32>,
     /// Bounds per bucket of the histogram.
     scale: Score,
 }
@@ -519,8 +543,10 @@ impl Buffers {
     fn cut(&self, batch: usize) -> Option<Score> {
         // Bucket 0 holds the passages that did not match: a cut there takes every match.
         let mut reached = 0;
-        for (bucket, count) in self.histogram.iter().enumerate().skip(1).rev() {
-            reached += count;
+        for bucket in (1..BUCKETS).rev() {
+            reached += (0..HISTOGRAM_COPIES)
+                .map(|copy| self.histogram[copy * BUCKETS + bucket] as usize)
+                .sum::<usize>();
             if reached >= batch {
                 return Some(bucket as Score / self.scale);
             }
@@ -549,44 +575,50 @@ const BUCKETS: usize = 1024;
 impl Matched {
     /// Fills `buffers`' bounds and their histogram.
     fn bounds(&self, searcher: &Searcher, most: &PairBound, buffers: &mut Buffers) {
-        let highest = self.scores.iter().fold(
-            0.0,
-            |highest: Score, &s| if s > highest { s } else { highest },
-        ) + most.highest();
+        let highest = highest(&self.scores) + most.highest();
         let scale = (BUCKETS - 1) as Score / highest.max(Score::MIN_POSITIVE);
         buffers.scale = scale;
         let histogram = &mut buffers.histogram;
-        histogram.resize(BUCKETS, 0);
+        histogram.resize(HISTOGRAM_COPIES * BUCKETS, 0);
         histogram.fill(0);
+        let bucket = |bound: Score| ((bound * scale) as usize).min(BUCKETS - 1);
         let bounds = &mut buffers.bounds;
         bounds.resize(self.scores.len(), 0.0);
-        bounds.fill(0.0);
         for (segment, range) in self.starts.windows(2).enumerate() {
             let (start, end) = (range[0], range[1]);
             let scores = &self.scores[start..end];
             let bounds = &mut bounds[start..end];
             let alive = searcher.segment_reader(segment as u32).alive_bitset();
             if let Some(alive) = alive {
+                bounds.fill(0.0);
                 for (doc, (&partial, bound)) in scores.iter().zip(bounds).enumerate() {
                     if partial > 0.0 && alive.is_alive(doc as DocId) {
                         *bound =
                             partial + most.of(self.in_body.get(start + doc).copied().unwrap_or(0));
-                        histogram[(*bound * scale) as usize] += 1;
+                        histogram[bucket(*bound)] += 1;
                     }
                 }
-            } else if self.in_body.is_empty() {
-                for (&partial, bound) in scores.iter().zip(bounds) {
-                    *bound = partial;
-                    histogram[(partial * scale) as usize] += 1;
+                continue;
+            }
+            // No branch per passage: one that did not match has no words in its body
+            // either, so its bound is 0 (counted in bucket 0). Each of four passages in
+            // a row counts in its own copy of the histogram: with one, the passages
+            // that did not match would each wait for the last one's count of bucket 0.
+            // Without pairs there are no bodies marked: every passage holds none.
+            let in_body = self.in_body.get(start..end).unwrap_or(&[]);
+            let held = |passage: usize| in_body.get(passage).copied().unwrap_or(0);
+            let mut passage = 0;
+            for chunk in bounds.chunks_exact_mut(HISTOGRAM_COPIES) {
+                for (copy, bound) in chunk.iter_mut().enumerate() {
+                    *bound = scores[passage + copy] + most.of(held(passage + copy));
+                    histogram[copy * BUCKETS + bucket(*bound)] += 1;
                 }
-            } else {
-                // No branch per passage: one that did not match has no words in its
-                // body either, so its bound stays 0 (counted in bucket 0).
-                let in_body = &self.in_body[start..end];
-                for ((&partial, &held), bound) in scores.iter().zip(in_body).zip(bounds) {
-                    *bound = partial + most.of(held);
-                    histogram[(*bound * scale) as usize] += 1;
-                }
+                passage += HISTOGRAM_COPIES;
+            }
+            for (bound, &partial) in bounds[passage..].iter_mut().zip(&scores[passage..]) {
+                *bound = partial + most.of(held(passage));
+                histogram[bucket(*bound)] += 1;
+                passage += 1;
             }
         }
     }
@@ -597,20 +629,59 @@ impl Matched {
         let mut found = Vec::new();
         for (segment, range) in self.starts.windows(2).enumerate() {
             let start = range[0];
-            for (doc, &bound) in buffers.bounds[start..range[1]].iter().enumerate() {
+            let bounds = &buffers.bounds[start..range[1]];
+            let mut add = |doc: usize| {
+                found.push(Candidate {
+                    partial: self.scores[start + doc],
+                    bound: bounds[doc],
+                    in_body: self.in_body.get(start + doc).copied().unwrap_or(0),
+                    segment: segment as u32,
+                    doc: doc as DocId,
+                });
+            };
+            // Few passages are in the range: a mask of sixteen bounds at a time (which
+            // the compiler makes vector compares of), and a look only where it is set.
+            let chunks = bounds.chunks_exact(16);
+            let rest = chunks.remainder();
+            for (chunk_number, chunk) in chunks.enumerate() {
+                let mut mask = 0u32;
+                for (lane, &bound) in chunk.iter().enumerate() {
+                    mask |= u32::from(bound >= lowest && bound < above) << lane;
+                }
+                while mask != 0 {
+                    add(chunk_number * 16 + mask.trailing_zeros() as usize);
+                    mask &= mask - 1;
+                }
+            }
+            let first_of_rest = bounds.len() - rest.len();
+            for (offset, &bound) in rest.iter().enumerate() {
                 if bound >= lowest && bound < above {
-                    found.push(Candidate {
-                        partial: self.scores[start + doc],
-                        bound,
-                        in_body: self.in_body.get(start + doc).copied().unwrap_or(0),
-                        segment: segment as u32,
-                        doc: doc as DocId,
-                    });
+                    add(first_of_rest + offset);
                 }
             }
         }
         found
     }
+}
+
+/// Copies of the histogram [`Matched::bounds`] counts in.
+const HISTOGRAM_COPIES: usize = 4;
+
+/// The highest of `scores` (0 when none is above), eight lanes at a time, which the
+/// compiler makes vector maxima of.
+fn highest(scores: &[Score]) -> Score {
+    let mut lanes = [0.0 as Score; 8];
+    let chunks = scores.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &score) in lanes.iter_mut().zip(chunk) {
+            *lane = if score > *lane { score } else { *lane };
+        }
+    }
+    lanes
+        .into_iter()
+        .chain(rest.iter().copied())
+        .fold(0.0, |highest, s| if s > highest { s } else { highest })
 }
 
 impl Candidate {
@@ -695,25 +766,67 @@ fn add_word(
     in_body: &mut [u64],
     places: &mut [u32],
 ) {
-    if let Some(merged) = &word.merged {
-        for &(doc, score) in &merged[segment] {
-            scores[doc as usize] += score;
+    let marks = word.body_bit != 0 && !in_body.is_empty();
+    match &word.merged {
+        Some(merged) if marks => {
+            for entry in &merged[segment] {
+                let doc = entry.doc as usize;
+                scores[doc] += entry.score;
+                // No branch: a body without the word gets no bit, and a place that is
+                // read only where the bit is set.
+                let held = entry.body_place != NOT_IN_BODY;
+                in_body[doc] |= word.body_bit & u64::from(held).wrapping_neg();
+                places[doc] = entry.body_place;
+            }
         }
-    } else {
-        for term in &word.fields {
-            for &(doc, factor) in &term.impacts.factors[segment] {
-                scores[doc as usize] += term.weight * factor;
+        Some(merged) => {
+            for entry in &merged[segment] {
+                scores[entry.doc as usize] += entry.score;
+            }
+        }
+        None => {
+            for term in &word.fields {
+                let factors = &term.impacts.factors[segment];
+                if marks && term.field == body {
+                    for (place, &(doc, factor)) in factors.iter().enumerate() {
+                        scores[doc as usize] += term.weight * factor;
+                        in_body[doc as usize] |= word.body_bit;
+                        places[doc as usize] = place as u32;
+                    }
+                } else {
+                    for &(doc, factor) in factors {
+                        scores[doc as usize] += term.weight * factor;
+                    }
+                }
             }
         }
     }
-    if word.body_bit != 0 && !in_body.is_empty() {
-        if let Some(term) = word.fields.iter().find(|term| term.field == body) {
-            for (place, &(doc, _)) in term.impacts.factors[segment].iter().enumerate() {
-                in_body[doc as usize] |= word.body_bit;
-                places[doc as usize] = place as u32;
+}
+
+/// `merged` with each passage's place in `body_factors` (the word's body list, whose
+/// passages are among `merged`'s).
+fn with_body_places(
+    merged: Vec<(DocId, Score)>,
+    body_factors: &[(DocId, Score)],
+) -> Vec<MergedScore> {
+    let mut next = 0;
+    merged
+        .into_iter()
+        .map(|(doc, score)| {
+            let body_place = match body_factors.get(next) {
+                Some(&(at, _)) if at == doc => {
+                    next += 1;
+                    (next - 1) as u32
+                }
+                _ => NOT_IN_BODY,
+            };
+            MergedScore {
+                doc,
+                score,
+                body_place,
             }
-        }
-    }
+        })
+        .collect()
 }
 
 /// A word's score in each passage of one segment holding it in some of `fields`: its
