@@ -242,7 +242,7 @@ pub struct Engine {
 /// (`spacecollab eval` on BEIR sets, where relevance is judged per document).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocumentHit {
-    pub doc_id: String,
+    pub doc_id: Arc<str>,
     pub score: f32,
 }
 
@@ -283,7 +283,7 @@ fn best_documents(
         for &number in &tied_documents {
             if !std::mem::replace(&mut seen[number as usize], true) {
                 documents.push(DocumentHit {
-                    doc_id: snapshot.doc_ids[number as usize].to_string(),
+                    doc_id: Arc::clone(&snapshot.doc_ids[number as usize]),
                     score,
                 });
                 if documents.len() == limit {

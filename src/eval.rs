@@ -351,7 +351,7 @@ pub fn run_beir(
         .iter()
         .map(|(id, text)| {
             let mut documents = scratch.engine.rank_documents(text, DEPTH + 1);
-            documents.retain(|d| d.doc_id != **id);
+            documents.retain(|d| *d.doc_id != ***id);
             documents.truncate(DEPTH);
             Ranking {
                 query_id: id.to_string(),
@@ -384,11 +384,7 @@ pub fn run_beir(
     };
     for ranking in &rankings {
         let judgements = &qrels[&ranking.query_id];
-        let ids: Vec<&str> = ranking
-            .documents
-            .iter()
-            .map(|d| d.doc_id.as_str())
-            .collect();
+        let ids: Vec<&str> = ranking.documents.iter().map(|d| &*d.doc_id).collect();
         report.ndcg_at_10 += ndcg(&ids, judgements, TOP);
         report.mrr_at_10 += reciprocal_rank(&ids, judgements, TOP);
         report.recall_at_10 += recall(&ids, judgements, TOP);
