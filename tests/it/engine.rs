@@ -420,7 +420,7 @@ fn documents_that_score_alike_are_ranked_by_id_whatever_order_they_were_indexed_
     let ranked: Vec<String> = engine
         .rank_documents("relay satellite signals", 10)
         .into_iter()
-        .map(|hit| hit.doc_id)
+        .map(|hit| hit.doc_id.to_string())
         .collect();
     assert_eq!(
         ranked,
@@ -456,7 +456,7 @@ fn documents_of_many_passages_still_fill_a_ranking() {
         engine
             .rank_documents("relay orbit", limit)
             .into_iter()
-            .map(|hit| hit.doc_id)
+            .map(|hit| hit.doc_id.to_string())
             .collect()
     };
     let four = ranked(4);
