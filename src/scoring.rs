@@ -60,6 +60,8 @@ struct MergedScore {
     doc: DocId,
     score: Score,
     body_place: u32,
+    /// The word's term-frequency factor in the passage's body (0 when not there).
+    body_factor: Score,
 }
 
 /// [`MergedScore::body_place`] of a passage whose body does not hold the word.
@@ -470,12 +472,24 @@ pub fn top_passages(
         })
         .collect();
 
+    // The positions of the pairs' words, kept from an earlier question or read now.
+    let positions = by_bit
+        .iter()
+        .map(|term| match term {
+            Some(term) if !pairs.is_empty() => {
+                term.impacts.positions(searcher, statistics, body).map(Some)
+            }
+            _ => Ok(None),
+        })
+        .collect::<tantivy::Result<Vec<_>>>()?;
+
     let mut buffers = SPARE_BUFFERS.with(|spare| spare.take());
     let matched = score_words(
         searcher,
         body,
         &words,
         &phrases,
+        &positions,
         !pairs.is_empty(),
         &mut buffers,
     )?;
@@ -490,7 +504,13 @@ pub fn top_passages(
     };
     matched.bounds(searcher, &most, &mut buffers);
     let cut = buffers.cut(batch);
-    let pair_scorer = PairScorer::new(searcher, statistics, body, &by_bit, &pairs, &matched)?;
+    let pair_scorer = PairScorer::new(
+        searcher,
+        statistics,
+        body,
+        (&by_bit, &pairs, &positions),
+        &matched,
+    )?;
     // Every threshold is above 0, where the passages that did not match are: a test
     // that is rarely true is one the processor predicts.
     let first = matched.candidates(&buffers, cut.unwrap_or(Score::MIN_POSITIVE), Score::MAX);
@@ -519,7 +539,8 @@ thread_local! {
 struct Buffers {
     scores: Vec<Score>,
     in_body: Vec<u64>,
-    places: Vec<u32>,
+    position_ranges: Vec<(u32, u32)>,
+    body_factors: Vec<Score>,
     /// Each live matched passage's bound (its score with every pair it could hold; 0
     /// for the others).
     bounds: Vec<Score>,
@@ -534,7 +555,8 @@ impl Buffers {
     fn return_matched(&mut self, matched: Matched) {
         self.scores = matched.scores;
         self.in_body = matched.in_body;
-        self.places = matched.places;
+        self.position_ranges = matched.position_ranges;
+        self.body_factors = matched.body_factors;
     }
 
     /// A bound that at least `batch` passages reach (and not many more); `None` when no
@@ -561,10 +583,14 @@ struct Matched {
     scores: Vec<Score>,
     in_body: Vec<u64>,
     /// For each word the pairs need (by its bit in `in_body`), one entry per passage:
-    /// where the passage is in the word's list of body factors, so that the pairs find
-    /// the word's factor and positions there without a search. Meaningful where the
-    /// passage's body holds the word; not cleared between searches.
-    places: Vec<u32>,
+    /// where the word's positions in the passage's body are among the segment's kept
+    /// positions of the word, so that the pairs find them without a search. Meaningful
+    /// where the passage's body holds the word; not cleared between searches.
+    position_ranges: Vec<(u32, u32)>,
+    /// Laid out as `position_ranges`: the word's term-frequency factor in the
+    /// passage's body, which the pairs' bounds need. (Both are read in address order,
+    /// as the candidates come, where the word's own lists would be read at random.)
+    body_factors: Vec<Score>,
     /// Where each segment's passages start, and after the last, their number.
     starts: Vec<usize>,
 }
@@ -646,7 +672,7 @@ impl Matched {
             for (chunk_number, chunk) in chunks.enumerate() {
                 let mut mask = 0u32;
                 for (lane, &bound) in chunk.iter().enumerate() {
-                    mask |= u32::from(bound >= lowest && bound < above) << lane;
+                    mask |= u32::from((bound >= lowest) & (bound < above)) << lane;
                 }
                 while mask != 0 {
                     add(chunk_number * 16 + mask.trailing_zeros() as usize);
@@ -697,6 +723,7 @@ fn score_words(
     body: Field,
     words: &[Word],
     phrases: &[Box<dyn Weight>],
+    positions: &[Option<&[SegmentPositions]>],
     pairs_follow: bool,
     buffers: &mut Buffers,
 ) -> tantivy::Result<Matched> {
@@ -708,7 +735,8 @@ fn score_words(
     let mut matched = Matched {
         scores: std::mem::take(&mut buffers.scores),
         in_body: std::mem::take(&mut buffers.in_body),
-        places: std::mem::take(&mut buffers.places),
+        position_ranges: std::mem::take(&mut buffers.position_ranges),
+        body_factors: std::mem::take(&mut buffers.body_factors),
         starts,
     };
     matched.scores.resize(total, 0.0);
@@ -724,8 +752,11 @@ fn score_words(
         .max()
         .unwrap_or(0);
     matched
-        .places
-        .resize(if pairs_follow { bits * total } else { 0 }, 0);
+        .position_ranges
+        .resize(if pairs_follow { bits * total } else { 0 }, (0, 0));
+    matched
+        .body_factors
+        .resize(if pairs_follow { bits * total } else { 0 }, 0.0);
     for (segment, reader) in searcher.segment_readers().iter().enumerate() {
         let (start, end) = (matched.starts[segment], matched.starts[segment + 1]);
         let scores = &mut matched.scores[start..end];
@@ -735,13 +766,27 @@ fn score_words(
             &mut []
         };
         for word in words {
-            let places = if word.body_bit != 0 && pairs_follow {
-                let bit = word.body_bit.trailing_zeros() as usize;
-                &mut matched.places[bit * total + start..bit * total + end]
+            let bit = word.body_bit.trailing_zeros() as usize;
+            let (position_ranges, body_factors) = if word.body_bit != 0 && pairs_follow {
+                let range = bit * total + start..bit * total + end;
+                (
+                    &mut matched.position_ranges[range.clone()],
+                    &mut matched.body_factors[range],
+                )
             } else {
-                &mut []
+                (&mut [][..], &mut [][..])
             };
-            add_word(body, segment, word, scores, in_body, places);
+            let marks = BodyMarks {
+                in_body: &mut *in_body,
+                position_ranges,
+                body_factors,
+                positions: positions
+                    .get(bit)
+                    .copied()
+                    .flatten()
+                    .map(|kept| &kept[segment]),
+            };
+            add_word(body, segment, word, scores, marks);
         }
         for phrase in phrases {
             let mut scorer = phrase.scorer(reader, 1.0)?;
@@ -755,18 +800,36 @@ fn score_words(
     Ok(matched)
 }
 
+/// Where [`add_word`] marks the bodies holding a word, one entry per passage of the
+/// segment (all empty when no pair follows): its bit in `in_body`, and where its
+/// positions in the passage are among `positions` (the word's kept positions in the
+/// segment) and its factor there.
+struct BodyMarks<'a> {
+    in_body: &'a mut [u64],
+    position_ranges: &'a mut [(u32, u32)],
+    body_factors: &'a mut [Score],
+    positions: Option<&'a SegmentPositions>,
+}
+
 /// Adds one word's score in one segment to `scores`, and marks the bodies holding it in
-/// `in_body` and where each is in the word's list of body factors in `places` (when
-/// those are not empty).
-fn add_word(
-    body: Field,
-    segment: usize,
-    word: &Word,
-    scores: &mut [Score],
-    in_body: &mut [u64],
-    places: &mut [u32],
-) {
+/// `body` (when it is not empty).
+fn add_word(body: Field, segment: usize, word: &Word, scores: &mut [Score], body_marks: BodyMarks) {
+    let BodyMarks {
+        in_body,
+        position_ranges,
+        body_factors,
+        positions,
+    } = body_marks;
     let marks = word.body_bit != 0 && !in_body.is_empty();
+    // Where the positions of the passage at `place` in the word's body list are (none
+    // past its end, as for [`NOT_IN_BODY`]).
+    let starts = positions.map_or(&[][..], |kept| &kept.starts[..]);
+    let range_at = |place: usize| {
+        (
+            starts.get(place).copied().unwrap_or(0),
+            starts.get(place + 1).copied().unwrap_or(0),
+        )
+    };
     match &word.merged {
         Some(merged) if marks => {
             for entry in &merged[segment] {
@@ -776,7 +839,8 @@ fn add_word(
                 // read only where the bit is set.
                 let held = entry.body_place != NOT_IN_BODY;
                 in_body[doc] |= word.body_bit & u64::from(held).wrapping_neg();
-                places[doc] = entry.body_place;
+                position_ranges[doc] = range_at(entry.body_place as usize);
+                body_factors[doc] = entry.body_factor;
             }
         }
         Some(merged) => {
@@ -791,7 +855,8 @@ fn add_word(
                     for (place, &(doc, factor)) in factors.iter().enumerate() {
                         scores[doc as usize] += term.weight * factor;
                         in_body[doc as usize] |= word.body_bit;
-                        places[doc as usize] = place as u32;
+                        position_ranges[doc as usize] = range_at(place);
+                        body_factors[doc as usize] = factor;
                     }
                 } else {
                     for &(doc, factor) in factors {
@@ -813,17 +878,18 @@ fn with_body_places(
     merged
         .into_iter()
         .map(|(doc, score)| {
-            let body_place = match body_factors.get(next) {
-                Some(&(at, _)) if at == doc => {
+            let (body_place, body_factor) = match body_factors.get(next) {
+                Some(&(at, factor)) if at == doc => {
                     next += 1;
-                    (next - 1) as u32
+                    ((next - 1) as u32, factor)
                 }
-                _ => NOT_IN_BODY,
+                _ => (NOT_IN_BODY, 0.0),
             };
             MergedScore {
                 doc,
                 score,
                 body_place,
+                body_factor,
             }
         })
         .collect()
@@ -1006,14 +1072,25 @@ impl<'p> PairBound<'p> {
     }
 }
 
+/// The body term of the pairs' word with each bit, the pairs, and the words' kept
+/// positions by bit.
+type PairWords<'a> = (
+    &'a [Option<&'a FieldTerm>],
+    &'a [ScoredPair],
+    &'a [Option<&'a [SegmentPositions]>],
+);
+
 /// Counts the pairs in a candidate's body from the kept positions of their words.
 struct PairScorer<'a> {
     by_bit: &'a [Option<&'a FieldTerm>],
-    /// [`Matched::places`], and where each segment starts in it.
-    places: &'a [u32],
+    /// [`Matched::position_ranges`] and [`Matched::body_factors`], and where each
+    /// segment starts in them.
+    position_ranges: &'a [(u32, u32)],
+    body_factors: &'a [Score],
     starts: &'a [usize],
     pairs: &'a [ScoredPair],
-    positions: Vec<Option<&'a [SegmentPositions]>>,
+    /// The kept positions of the word with each bit.
+    positions: &'a [Option<&'a [SegmentPositions]>],
     norms: &'a [Score; 256],
     lengths: Vec<FieldNormReader>,
 }
@@ -1023,19 +1100,9 @@ impl<'a> PairScorer<'a> {
         searcher: &'a Searcher,
         statistics: &'a Statistics,
         body: Field,
-        by_bit: &'a [Option<&'a FieldTerm>],
-        pairs: &'a [ScoredPair],
+        (by_bit, pairs, positions): PairWords<'a>,
         matched: &'a Matched,
     ) -> tantivy::Result<PairScorer<'a>> {
-        let positions = by_bit
-            .iter()
-            .map(|term| match term {
-                Some(term) if !pairs.is_empty() => {
-                    term.impacts.positions(searcher, statistics, body).map(Some)
-                }
-                _ => Ok(None),
-            })
-            .collect::<tantivy::Result<Vec<_>>>()?;
         let lengths = searcher
             .segment_readers()
             .iter()
@@ -1043,7 +1110,8 @@ impl<'a> PairScorer<'a> {
             .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(PairScorer {
             by_bit,
-            places: &matched.places,
+            position_ranges: &matched.position_ranges,
+            body_factors: &matched.body_factors,
             starts: &matched.starts,
             pairs,
             positions,
@@ -1121,17 +1189,11 @@ impl<'a> PairScorer<'a> {
         while held != 0 {
             let bit = held.trailing_zeros() as usize;
             held &= held - 1;
-            scratch.places[bit] = None;
-            let Some(term) = self.by_bit[bit] else {
-                continue;
-            };
-            let factors = &term.impacts.factors[segment];
-            let at = self.places[bit * total + passage] as usize;
-            if let Some(&(doc, factor)) = factors.get(at) {
-                if doc == candidate.doc {
-                    scratch.places[bit] = Some((at, factor));
-                }
-            }
+            // The body holds the word (its bit is set), so this search wrote both.
+            scratch.places[bit] = self.by_bit[bit].map(|_| {
+                let entry = bit * total + passage;
+                (self.position_ranges[entry], self.body_factors[entry])
+            });
         }
         let held_pairs = || {
             self.pairs
@@ -1156,9 +1218,8 @@ impl<'a> PairScorer<'a> {
             let bit = held.trailing_zeros() as usize;
             held &= held - 1;
             scratch.found[bit] = match (scratch.places[bit], self.positions[bit]) {
-                (Some((at, _)), Some(positions)) => {
-                    let kept = &positions[segment];
-                    &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize]
+                (Some(((start, end), _)), Some(positions)) => {
+                    &positions[segment].positions[start as usize..end as usize]
                 }
                 _ => &[],
             };
@@ -1176,10 +1237,10 @@ impl<'a> PairScorer<'a> {
     }
 }
 
-/// Per pair word, for the candidate being scored: where the passage is in the word's
-/// list and the word's factor there, and its positions in the passage.
+/// Per pair word, for the candidate being scored: where its positions in the passage
+/// are among the word's kept ones and its factor there, and those positions.
 struct Scratch<'a> {
-    places: Vec<Option<(usize, Score)>>,
+    places: Vec<Option<((u32, u32), Score)>>,
     found: Vec<&'a [u32]>,
 }
 
