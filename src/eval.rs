@@ -22,9 +22,9 @@ pub const TOP: usize = 10;
 /// Documents ranked per query, for Recall@100 and the run file.
 pub const DEPTH: usize = 100;
 
-/// Timed passes over a BEIR set's queries, after an untimed first one; the median
-/// gives the queries per second.
-const TIMED_PASSES: usize = 3;
+/// Timed passes over a BEIR set's queries, after an untimed first one, unless told
+/// otherwise; the median gives the queries per second.
+pub const TIMED_PASSES: usize = 3;
 /// Passages a question-file answer may use: hit@3 looks at the top three.
 pub const QUESTION_PASSAGES: usize = 3;
 /// Tag of our rankings in TREC run files.
@@ -294,6 +294,8 @@ pub struct BeirReport {
     /// Queries per second on one thread, ranking [`DEPTH`] documents each: the median
     /// of the timed passes after a first, untimed one.
     pub queries_per_second: f64,
+    /// How many passes were timed.
+    pub timed_passes: usize,
 }
 
 impl fmt::Display for BeirReport {
@@ -318,13 +320,14 @@ impl fmt::Display for BeirReport {
         writeln!(f, "Recall@100: {:.4}", self.recall_at_100)?;
         writeln!(
             f,
-            "speed:      {:.0} queries/s on one thread ({:.2} s a pass, median of {TIMED_PASSES} after a warm-up pass)",
-            self.queries_per_second, self.search_seconds
+            "speed:      {:.0} queries/s on one thread ({:.2} s a pass, median of {} after a warm-up pass)",
+            self.queries_per_second, self.search_seconds, self.timed_passes
         )
     }
 }
 
-/// Runs every judged query of a BEIR set at document level and scores the rankings.
+/// Runs every judged query of a BEIR set at document level and scores the rankings,
+/// and times `timed_passes` more runs of them (at least one).
 /// As BEIR does, a document with the query's own id is dropped from its ranking
 /// (ArguAna's queries are themselves corpus documents).
 ///
@@ -334,7 +337,9 @@ pub fn run_beir(
     files: &BeirFiles,
     settings: AnswerSettings,
     threads: usize,
+    timed_passes: usize,
 ) -> Result<(BeirReport, Vec<Ranking>), EvalError> {
+    let timed_passes = timed_passes.max(1);
     let qrels = load_qrels(&files.qrels)?;
     let queries = load_queries(&files.queries)?;
     let corpus = load_beir_corpus(&files.corpus)?;
@@ -359,7 +364,7 @@ pub fn run_beir(
             }
         })
         .collect();
-    let mut passes: Vec<f64> = (0..TIMED_PASSES)
+    let mut passes: Vec<f64> = (0..timed_passes)
         .map(|_| {
             let started = Instant::now();
             for (_, text) in &judged {
@@ -380,6 +385,7 @@ pub fn run_beir(
         index_seconds: scratch.index_seconds,
         search_seconds,
         queries_per_second: rankings.len() as f64 / search_seconds.max(1e-9),
+        timed_passes,
         ..BeirReport::default()
     };
     for ranking in &rankings {

@@ -688,6 +688,12 @@ struct EvalArgs {
     /// Also write the BEIR ranking as a TREC run file.
     #[arg(long, value_name = "FILE", requires = "queries")]
     run: Option<PathBuf>,
+    /// Timed passes over the BEIR queries (after a warm-up pass); the speed is their
+    /// median. More passes give steadier figures on a busy machine.
+    #[arg(long, value_name = "N", requires = "queries",
+          default_value_t = spacecollab::eval::TIMED_PASSES,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    passes: usize,
 }
 
 /// Runs `spacecollab eval` and prints the scores.
@@ -700,7 +706,7 @@ fn eval(args: EvalArgs, config: &Config) -> anyhow::Result<ExitCode> {
             queries,
             qrels,
         };
-        let (report, rankings) = evaluation::run_beir(&files, config.answer, threads)?;
+        let (report, rankings) = evaluation::run_beir(&files, config.answer, threads, args.passes)?;
         if let Some(path) = &args.run {
             let file = std::fs::File::create(path)
                 .with_context(|| format!("cannot write {}", path.display()))?;

@@ -632,3 +632,54 @@ fn insights_without_a_database_report_nothing_and_make_none() {
     );
     assert!(!fixture.dir.path().join("insights.sqlite").exists());
 }
+
+#[test]
+fn beir_eval_times_the_passes_asked_for_and_refuses_none() {
+    let fixture = Fixture::new();
+    let dir = fixture.dir.path();
+    let corpus = [
+        r#"{"_id": "d1", "title": "Kibo", "text": "Japan's Kibo laboratory module joined the space station in 2008."}"#,
+        r#"{"_id": "d2", "title": "Columbus", "text": "Europe's Columbus laboratory reached the station aboard Atlantis."}"#,
+        r#"{"_id": "d3", "title": "Baking", "text": "Bread rises when yeast ferments the dough."}"#,
+    ];
+    std::fs::write(dir.join("corpus.jsonl"), corpus.join("\n")).unwrap();
+    let queries = [
+        r#"{"_id": "q1", "text": "Which laboratory module did Japan build?"}"#,
+        r#"{"_id": "q2", "text": "How does yeast make bread rise?"}"#,
+    ];
+    std::fs::write(dir.join("queries.jsonl"), queries.join("\n")).unwrap();
+    std::fs::write(
+        dir.join("qrels.tsv"),
+        "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\n",
+    )
+    .unwrap();
+    let beir = [
+        "eval",
+        "--corpus",
+        "corpus.jsonl",
+        "--queries",
+        "queries.jsonl",
+    ];
+
+    let output = spacecollab(dir)
+        .args(beir)
+        .args(["--qrels", "qrels.tsv", "--passes", "5"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let text = stdout_of(&output);
+    assert!(text.contains("nDCG@10:    1.0000"), "{text}");
+    assert!(text.contains("median of 5 after a warm-up pass"), "{text}");
+
+    let none = spacecollab(dir)
+        .args(beir)
+        .args(["--qrels", "qrels.tsv", "--passes", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr_of(&none).contains("--passes"),
+        "{}",
+        stderr_of(&none)
+    );
+}
