@@ -60,8 +60,6 @@ struct MergedScore {
     doc: DocId,
     score: Score,
     body_place: u32,
-    /// The word's term-frequency factor in the passage's body (0 when not there).
-    body_factor: Score,
 }
 
 /// [`MergedScore::body_place`] of a passage whose body does not hold the word.
@@ -472,24 +470,12 @@ pub fn top_passages(
         })
         .collect();
 
-    // The positions of the pairs' words, kept from an earlier question or read now.
-    let positions = by_bit
-        .iter()
-        .map(|term| match term {
-            Some(term) if !pairs.is_empty() => {
-                term.impacts.positions(searcher, statistics, body).map(Some)
-            }
-            _ => Ok(None),
-        })
-        .collect::<tantivy::Result<Vec<_>>>()?;
-
     let mut buffers = SPARE_BUFFERS.with(|spare| spare.take());
     let matched = score_words(
         searcher,
         body,
         &words,
         &phrases,
-        &positions,
         !pairs.is_empty(),
         &mut buffers,
     )?;
@@ -504,13 +490,7 @@ pub fn top_passages(
     };
     matched.bounds(searcher, &most, &mut buffers);
     let cut = buffers.cut(batch);
-    let pair_scorer = PairScorer::new(
-        searcher,
-        statistics,
-        body,
-        (&by_bit, &pairs, &positions),
-        &matched,
-    )?;
+    let pair_scorer = PairScorer::new(searcher, statistics, body, &by_bit, &pairs, &matched)?;
     // Every threshold is above 0, where the passages that did not match are: a test
     // that is rarely true is one the processor predicts.
     let first = matched.candidates(&buffers, cut.unwrap_or(Score::MIN_POSITIVE), Score::MAX);
@@ -539,8 +519,7 @@ thread_local! {
 struct Buffers {
     scores: Vec<Score>,
     in_body: Vec<u64>,
-    position_ranges: Vec<(u32, u32)>,
-    body_factors: Vec<Score>,
+    places: Vec<u32>,
     /// Each live matched passage's bound (its score with every pair it could hold; 0
     /// for the others).
     bounds: Vec<Score>,
@@ -555,8 +534,7 @@ impl Buffers {
     fn return_matched(&mut self, matched: Matched) {
         self.scores = matched.scores;
         self.in_body = matched.in_body;
-        self.position_ranges = matched.position_ranges;
-        self.body_factors = matched.body_factors;
+        self.places = matched.places;
     }
 
     /// A bound that at least `batch` passages reach (and not many more); `None` when no
@@ -583,14 +561,10 @@ struct Matched {
     scores: Vec<Score>,
     in_body: Vec<u64>,
     /// For each word the pairs need (by its bit in `in_body`), one entry per passage:
-    /// where the word's positions in the passage's body are among the segment's kept
-    /// positions of the word, so that the pairs find them without a search. Meaningful
-    /// where the passage's body holds the word; not cleared between searches.
-    position_ranges: Vec<(u32, u32)>,
-    /// Laid out as `position_ranges`: the word's term-frequency factor in the
-    /// passage's body, which the pairs' bounds need. (Both are read in address order,
-    /// as the candidates come, where the word's own lists would be read at random.)
-    body_factors: Vec<Score>,
+    /// where the passage is in the word's list of body factors, so that the pairs find
+    /// the word's factor and positions there without a search. Meaningful where the
+    /// passage's body holds the word; not cleared between searches.
+    places: Vec<u32>,
     /// Where each segment's passages start, and after the last, their number.
     starts: Vec<usize>,
 }
@@ -672,7 +646,7 @@ impl Matched {
             for (chunk_number, chunk) in chunks.enumerate() {
                 let mut mask = 0u32;
                 for (lane, &bound) in chunk.iter().enumerate() {
-                    mask |= u32::from((bound >= lowest) & (bound < above)) << lane;
+                    mask |= u32::from(bound >= lowest && bound < above) << lane;
                 }
                 while mask != 0 {
                     add(chunk_number * 16 + mask.trailing_zeros() as usize);
@@ -723,7 +697,6 @@ fn score_words(
     body: Field,
     words: &[Word],
     phrases: &[Box<dyn Weight>],
-    positions: &[Option<&[SegmentPositions]>],
     pairs_follow: bool,
     buffers: &mut Buffers,
 ) -> tantivy::Result<Matched> {
@@ -735,8 +708,7 @@ fn score_words(
     let mut matched = Matched {
         scores: std::mem::take(&mut buffers.scores),
         in_body: std::mem::take(&mut buffers.in_body),
-        position_ranges: std::mem::take(&mut buffers.position_ranges),
-        body_factors: std::mem::take(&mut buffers.body_factors),
+        places: std::mem::take(&mut buffers.places),
         starts,
     };
     matched.scores.resize(total, 0.0);
@@ -752,11 +724,8 @@ fn score_words(
         .max()
         .unwrap_or(0);
     matched
-        .position_ranges
-        .resize(if pairs_follow { bits * total } else { 0 }, (0, 0));
-    matched
-        .body_factors
-        .resize(if pairs_follow { bits * total } else { 0 }, 0.0);
+        .places
+        .resize(if pairs_follow { bits * total } else { 0 }, 0);
     for (segment, reader) in searcher.segment_readers().iter().enumerate() {
         let (start, end) = (matched.starts[segment], matched.starts[segment + 1]);
         let scores = &mut matched.scores[start..end];
@@ -766,27 +735,13 @@ fn score_words(
             &mut []
         };
         for word in words {
-            let bit = word.body_bit.trailing_zeros() as usize;
-            let (position_ranges, body_factors) = if word.body_bit != 0 && pairs_follow {
-                let range = bit * total + start..bit * total + end;
-                (
-                    &mut matched.position_ranges[range.clone()],
-                    &mut matched.body_factors[range],
-                )
+            let places = if word.body_bit != 0 && pairs_follow {
+                let bit = word.body_bit.trailing_zeros() as usize;
+                &mut matched.places[bit * total + start..bit * total + end]
             } else {
-                (&mut [][..], &mut [][..])
+                &mut []
             };
-            let marks = BodyMarks {
-                in_body: &mut *in_body,
-                position_ranges,
-                body_factors,
-                positions: positions
-                    .get(bit)
-                    .copied()
-                    .flatten()
-                    .map(|kept| &kept[segment]),
-            };
-            add_word(body, segment, word, scores, marks);
+            add_word(body, segment, word, scores, in_body, places);
         }
         for phrase in phrases {
             let mut scorer = phrase.scorer(reader, 1.0)?;
@@ -800,36 +755,18 @@ fn score_words(
     Ok(matched)
 }
 
-/// Where [`add_word`] marks the bodies holding a word, one entry per passage of the
-/// segment (all empty when no pair follows): its bit in `in_body`, and where its
-/// positions in the passage are among `positions` (the word's kept positions in the
-/// segment) and its factor there.
-struct BodyMarks<'a> {
-    in_body: &'a mut [u64],
-    position_ranges: &'a mut [(u32, u32)],
-    body_factors: &'a mut [Score],
-    positions: Option<&'a SegmentPositions>,
-}
-
 /// Adds one word's score in one segment to `scores`, and marks the bodies holding it in
-/// `body` (when it is not empty).
-fn add_word(body: Field, segment: usize, word: &Word, scores: &mut [Score], body_marks: BodyMarks) {
-    let BodyMarks {
-        in_body,
-        position_ranges,
-        body_factors,
-        positions,
-    } = body_marks;
+/// `in_body` and where each is in the word's list of body factors in `places` (when
+/// those are not empty).
+fn add_word(
+    body: Field,
+    segment: usize,
+    word: &Word,
+    scores: &mut [Score],
+    in_body: &mut [u64],
+    places: &mut [u32],
+) {
     let marks = word.body_bit != 0 && !in_body.is_empty();
-    // Where the positions of the passage at `place` in the word's body list are (none
-    // past its end, as for [`NOT_IN_BODY`]).
-    let starts = positions.map_or(&[][..], |kept| &kept.starts[..]);
-    let range_at = |place: usize| {
-        (
-            starts.get(place).copied().unwrap_or(0),
-            starts.get(place + 1).copied().unwrap_or(0),
-        )
-    };
     match &word.merged {
         Some(merged) if marks => {
             for entry in &merged[segment] {
@@ -839,8 +776,7 @@ fn add_word(body: Field, segment: usize, word: &Word, scores: &mut [Score], body
                 // read only where the bit is set.
                 let held = entry.body_place != NOT_IN_BODY;
                 in_body[doc] |= word.body_bit & u64::from(held).wrapping_neg();
-                position_ranges[doc] = range_at(entry.body_place as usize);
-                body_factors[doc] = entry.body_factor;
+                places[doc] = entry.body_place;
             }
         }
         Some(merged) => {
@@ -855,8 +791,7 @@ fn add_word(body: Field, segment: usize, word: &Word, scores: &mut [Score], body
                     for (place, &(doc, factor)) in factors.iter().enumerate() {
                         scores[doc as usize] += term.weight * factor;
                         in_body[doc as usize] |= word.body_bit;
-                        position_ranges[doc as usize] = range_at(place);
-                        body_factors[doc as usize] = factor;
+                        places[doc as usize] = place as u32;
                     }
                 } else {
                     for &(doc, factor) in factors {
@@ -878,18 +813,17 @@ fn with_body_places(
     merged
         .into_iter()
         .map(|(doc, score)| {
-            let (body_place, body_factor) = match body_factors.get(next) {
-                Some(&(at, factor)) if at == doc => {
+            let body_place = match body_factors.get(next) {
+                Some(&(at, _)) if at == doc => {
                     next += 1;
-                    ((next - 1) as u32, factor)
+                    (next - 1) as u32
                 }
-                _ => (NOT_IN_BODY, 0.0),
+                _ => NOT_IN_BODY,
             };
             MergedScore {
                 doc,
                 score,
                 body_place,
-                body_factor,
             }
         })
         .collect()
@@ -1072,25 +1006,14 @@ impl<'p> PairBound<'p> {
     }
 }
 
-/// The body term of the pairs' word with each bit, the pairs, and the words' kept
-/// positions by bit.
-type PairWords<'a> = (
-    &'a [Option<&'a FieldTerm>],
-    &'a [ScoredPair],
-    &'a [Option<&'a [SegmentPositions]>],
-);
-
 /// Counts the pairs in a candidate's body from the kept positions of their words.
 struct PairScorer<'a> {
     by_bit: &'a [Option<&'a FieldTerm>],
-    /// [`Matched::position_ranges`] and [`Matched::body_factors`], and where each
-    /// segment starts in them.
-    position_ranges: &'a [(u32, u32)],
-    body_factors: &'a [Score],
+    /// [`Matched::places`], and where each segment starts in it.
+    places: &'a [u32],
     starts: &'a [usize],
     pairs: &'a [ScoredPair],
-    /// The kept positions of the word with each bit.
-    positions: &'a [Option<&'a [SegmentPositions]>],
+    positions: Vec<Option<&'a [SegmentPositions]>>,
     norms: &'a [Score; 256],
     lengths: Vec<FieldNormReader>,
 }
@@ -1100,9 +1023,19 @@ impl<'a> PairScorer<'a> {
         searcher: &'a Searcher,
         statistics: &'a Statistics,
         body: Field,
-        (by_bit, pairs, positions): PairWords<'a>,
+        by_bit: &'a [Option<&'a FieldTerm>],
+        pairs: &'a [ScoredPair],
         matched: &'a Matched,
     ) -> tantivy::Result<PairScorer<'a>> {
+        let positions = by_bit
+            .iter()
+            .map(|term| match term {
+                Some(term) if !pairs.is_empty() => {
+                    term.impacts.positions(searcher, statistics, body).map(Some)
+                }
+                _ => Ok(None),
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
         let lengths = searcher
             .segment_readers()
             .iter()
@@ -1110,8 +1043,7 @@ impl<'a> PairScorer<'a> {
             .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(PairScorer {
             by_bit,
-            position_ranges: &matched.position_ranges,
-            body_factors: &matched.body_factors,
+            places: &matched.places,
             starts: &matched.starts,
             pairs,
             positions,
@@ -1189,11 +1121,17 @@ impl<'a> PairScorer<'a> {
         while held != 0 {
             let bit = held.trailing_zeros() as usize;
             held &= held - 1;
-            // The body holds the word (its bit is set), so this search wrote both.
-            scratch.places[bit] = self.by_bit[bit].map(|_| {
-                let entry = bit * total + passage;
-                (self.position_ranges[entry], self.body_factors[entry])
-            });
+            scratch.places[bit] = None;
+            let Some(term) = self.by_bit[bit] else {
+                continue;
+            };
+            let factors = &term.impacts.factors[segment];
+            let at = self.places[bit * total + passage] as usize;
+            if let Some(&(doc, factor)) = factors.get(at) {
+                if doc == candidate.doc {
+                    scratch.places[bit] = Some((at, factor));
+                }
+            }
         }
         let held_pairs = || {
             self.pairs
@@ -1218,8 +1156,9 @@ impl<'a> PairScorer<'a> {
             let bit = held.trailing_zeros() as usize;
             held &= held - 1;
             scratch.found[bit] = match (scratch.places[bit], self.positions[bit]) {
-                (Some(((start, end), _)), Some(positions)) => {
-                    &positions[segment].positions[start as usize..end as usize]
+                (Some((at, _)), Some(positions)) => {
+                    let kept = &positions[segment];
+                    &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize]
                 }
                 _ => &[],
             };
@@ -1237,10 +1176,10 @@ impl<'a> PairScorer<'a> {
     }
 }
 
-/// Per pair word, for the candidate being scored: where its positions in the passage
-/// are among the word's kept ones and its factor there, and those positions.
+/// Per pair word, for the candidate being scored: where the passage is in the word's
+/// list and the word's factor there, and its positions in the passage.
 struct Scratch<'a> {
-    places: Vec<Option<((u32, u32), Score)>>,
+    places: Vec<Option<(usize, Score)>>,
     found: Vec<&'a [u32]>,
 }
 
