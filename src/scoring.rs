@@ -640,13 +640,14 @@ impl Matched {
                 });
             };
             // Few passages are in the range: a mask of sixteen bounds at a time (which
-            // the compiler makes vector compares of), and a look only where it is set.
+            // the compiler makes vector compares of, given `&` rather than `&&`), and a
+            // look only where it is set.
             let chunks = bounds.chunks_exact(16);
             let rest = chunks.remainder();
             for (chunk_number, chunk) in chunks.enumerate() {
                 let mut mask = 0u32;
                 for (lane, &bound) in chunk.iter().enumerate() {
-                    mask |= u32::from(bound >= lowest && bound < above) << lane;
+                    mask |= u32::from((bound >= lowest) & (bound < above)) << lane;
                 }
                 while mask != 0 {
                     add(chunk_number * 16 + mask.trailing_zeros() as usize);
