@@ -560,11 +560,14 @@ impl Buffers {
 struct Matched {
     scores: Vec<Score>,
     in_body: Vec<u64>,
-    /// For each word the pairs need (by its bit in `in_body`), one entry per passage:
+    /// For each passage, one entry per word the pairs need (by its bit in `in_body`):
     /// where the passage is in the word's list of body factors, so that the pairs find
-    /// the word's factor and positions there without a search. Meaningful where the
-    /// passage's body holds the word; not cleared between searches.
+    /// the word's factor and positions there without a search. A passage's entries are
+    /// together, so that a candidate's are one read. Meaningful where the passage's
+    /// body holds the word; not cleared between searches.
     places: Vec<u32>,
+    /// Entries per passage in `places`.
+    pair_words: usize,
     /// Where each segment's passages start, and after the last, their number.
     starts: Vec<usize>,
 }
@@ -706,10 +709,18 @@ fn score_words(
         starts.push(starts.last().copied().unwrap_or(0) + reader.max_doc() as usize);
     }
     let total = starts.last().copied().unwrap_or(0);
+    // One entry per bit up to the highest (a pair's word missing from bodies has none).
+    let pair_words = words
+        .iter()
+        .map(|word| (u64::BITS - word.body_bit.leading_zeros()) as usize)
+        .max()
+        .filter(|_| pairs_follow)
+        .unwrap_or(0);
     let mut matched = Matched {
         scores: std::mem::take(&mut buffers.scores),
         in_body: std::mem::take(&mut buffers.in_body),
         places: std::mem::take(&mut buffers.places),
+        pair_words,
         starts,
     };
     matched.scores.resize(total, 0.0);
@@ -718,15 +729,7 @@ fn score_words(
         .in_body
         .resize(if pairs_follow { total } else { 0 }, 0);
     matched.in_body.fill(0);
-    // One list per bit up to the highest (a pair's word missing from bodies has none).
-    let bits = words
-        .iter()
-        .map(|word| (u64::BITS - word.body_bit.leading_zeros()) as usize)
-        .max()
-        .unwrap_or(0);
-    matched
-        .places
-        .resize(if pairs_follow { bits * total } else { 0 }, 0);
+    matched.places.resize(pair_words * total, 0);
     for (segment, reader) in searcher.segment_readers().iter().enumerate() {
         let (start, end) = (matched.starts[segment], matched.starts[segment + 1]);
         let scores = &mut matched.scores[start..end];
@@ -735,14 +738,9 @@ fn score_words(
         } else {
             &mut []
         };
+        let places = &mut matched.places[start * pair_words..end * pair_words];
         for word in words {
-            let places = if word.body_bit != 0 && pairs_follow {
-                let bit = word.body_bit.trailing_zeros() as usize;
-                &mut matched.places[bit * total + start..bit * total + end]
-            } else {
-                &mut []
-            };
-            add_word(body, segment, word, scores, in_body, places);
+            add_word(body, segment, word, scores, in_body, places, pair_words);
         }
         for phrase in phrases {
             let mut scorer = phrase.scorer(reader, 1.0)?;
@@ -757,8 +755,8 @@ fn score_words(
 }
 
 /// Adds one word's score in one segment to `scores`, and marks the bodies holding it in
-/// `in_body` and where each is in the word's list of body factors in `places` (when
-/// those are not empty).
+/// `in_body` and where each is in the word's list of body factors in `places` (`stride`
+/// entries per passage; when those are not empty).
 fn add_word(
     body: Field,
     segment: usize,
@@ -766,8 +764,10 @@ fn add_word(
     scores: &mut [Score],
     in_body: &mut [u64],
     places: &mut [u32],
+    stride: usize,
 ) {
     let marks = word.body_bit != 0 && !in_body.is_empty();
+    let bit = word.body_bit.trailing_zeros() as usize;
     match &word.merged {
         Some(merged) if marks => {
             for entry in &merged[segment] {
@@ -777,7 +777,7 @@ fn add_word(
                 // read only where the bit is set.
                 let held = entry.body_place != NOT_IN_BODY;
                 in_body[doc] |= word.body_bit & u64::from(held).wrapping_neg();
-                places[doc] = entry.body_place;
+                places[doc * stride + bit] = entry.body_place;
             }
         }
         Some(merged) => {
@@ -792,7 +792,7 @@ fn add_word(
                     for (place, &(doc, factor)) in factors.iter().enumerate() {
                         scores[doc as usize] += term.weight * factor;
                         in_body[doc as usize] |= word.body_bit;
-                        places[doc as usize] = place as u32;
+                        places[doc as usize * stride + bit] = place as u32;
                     }
                 } else {
                     for &(doc, factor) in factors {
@@ -1010,8 +1010,9 @@ impl<'p> PairBound<'p> {
 /// Counts the pairs in a candidate's body from the kept positions of their words.
 struct PairScorer<'a> {
     by_bit: &'a [Option<&'a FieldTerm>],
-    /// [`Matched::places`], and where each segment starts in it.
+    /// [`Matched::places`], its entries per passage, and where each segment starts.
     places: &'a [u32],
+    stride: usize,
     starts: &'a [usize],
     pairs: &'a [ScoredPair],
     positions: Vec<Option<&'a [SegmentPositions]>>,
@@ -1045,6 +1046,7 @@ impl<'a> PairScorer<'a> {
         Ok(PairScorer {
             by_bit,
             places: &matched.places,
+            stride: matched.pair_words,
             starts: &matched.starts,
             pairs,
             positions,
@@ -1117,23 +1119,8 @@ impl<'a> PairScorer<'a> {
     ) -> Option<Score> {
         let segment = candidate.segment as usize;
         let passage = self.starts[segment] + candidate.doc as usize;
-        let total = self.starts.last().copied().unwrap_or(0);
-        let mut held = candidate.in_body;
-        while held != 0 {
-            let bit = held.trailing_zeros() as usize;
-            held &= held - 1;
-            scratch.places[bit] = None;
-            let Some(term) = self.by_bit[bit] else {
-                continue;
-            };
-            let factors = &term.impacts.factors[segment];
-            let at = self.places[bit * total + passage] as usize;
-            if let Some(&(doc, factor)) = factors.get(at) {
-                if doc == candidate.doc {
-                    scratch.places[bit] = Some((at, factor));
-                }
-            }
-        }
+        // Where the passage is in each held word's list (see `Matched::places`).
+        let places = &self.places[passage * self.stride..(passage + 1) * self.stride];
         let held_pairs = || {
             self.pairs
                 .iter()
@@ -1143,7 +1130,11 @@ impl<'a> PairScorer<'a> {
             // A pair is found at most as often as the rarer of its words in this
             // passage, so it adds at most its weight times the lower of their factors
             // here (with a margin for rounding).
-            let factor = |bit: usize| scratch.places[bit].map_or(0.0, |(_, factor)| factor);
+            let factor = |bit: usize| {
+                self.by_bit[bit]
+                    .and_then(|term| term.impacts.factors[segment].get(places[bit] as usize))
+                    .map_or(0.0, |&(_, factor)| factor)
+            };
             let most: Score = held_pairs()
                 .map(|pair| pair.weight * factor(pair.bits.0).min(factor(pair.bits.1)))
                 .sum();
@@ -1156,13 +1147,14 @@ impl<'a> PairScorer<'a> {
         while held != 0 {
             let bit = held.trailing_zeros() as usize;
             held &= held - 1;
-            scratch.found[bit] = match (scratch.places[bit], self.positions[bit]) {
-                (Some((at, _)), Some(positions)) => {
-                    let kept = &positions[segment];
-                    &kept.positions[kept.starts[at] as usize..kept.starts[at + 1] as usize]
+            scratch.found[bit] = self.positions[bit].map_or(&[], |positions| {
+                let kept = &positions[segment];
+                let at = places[bit] as usize;
+                match kept.starts.get(at..at + 2) {
+                    Some(&[from, to]) => &kept.positions[from as usize..to as usize],
+                    _ => &[],
                 }
-                _ => &[],
-            };
+            });
         }
         let mut total = candidate.partial;
         for pair in held_pairs() {
@@ -1177,17 +1169,14 @@ impl<'a> PairScorer<'a> {
     }
 }
 
-/// Per pair word, for the candidate being scored: where the passage is in the word's
-/// list and the word's factor there, and its positions in the passage.
+/// Per pair word, for the candidate being scored: its positions in the passage.
 struct Scratch<'a> {
-    places: Vec<Option<(usize, Score)>>,
     found: Vec<&'a [u32]>,
 }
 
 impl<'a> Scratch<'a> {
     fn new(words: usize) -> Scratch<'a> {
         Scratch {
-            places: vec![None; words],
             found: vec![&[]; words],
         }
     }
