@@ -37,13 +37,12 @@ const B: Score = 0.75;
 #[derive(Debug)]
 pub struct Statistics {
     total_docs: u64,
-    /// Per searched field: its length normalisations and the words kept for it.
+    /// Per searched field: its length normalisations.
     fields: Vec<FieldStatistics>,
-    /// Per word searched in several fields with given boosts (see [`merged_key`]): its
-    /// score in each passage of each segment holding it, the fields combined as
-    /// tantivy's disjunction max combines them, so that the next question with the word
-    /// adds one list instead of merging several.
-    merged: RwLock<FxHashMap<Vec<u8>, MergedScores>>,
+    /// Per word searched so far, what it scores in each field. One entry for all the
+    /// fields, so that a question's look-ups of a word (whether each field holds it,
+    /// then its factors, then its merged scores) find it in memory just read.
+    words: RwLock<FxHashMap<Box<str>, Arc<KeptWord>>>,
     /// Postings and positions kept, to stop adding at [`MAX_KEPT`].
     kept: AtomicUsize,
 }
@@ -69,7 +68,17 @@ const NOT_IN_BODY: u32 = u32::MAX;
 struct FieldStatistics {
     field: Field,
     norms: Box<[Score; 256]>,
-    words: RwLock<FxHashMap<String, Arc<TermImpacts>>>,
+}
+
+/// A word searched so far: its factors in each searched field (in
+/// [`Statistics::fields`] order), and, for each set of fields, boosts and tie breaker
+/// it was searched with (see [`merge_key`]), its score in each passage of each segment
+/// holding it, the fields combined as tantivy's disjunction max combines them, so that
+/// the next question with the word adds one list instead of merging several.
+#[derive(Debug)]
+struct KeptWord {
+    in_fields: Box<[Arc<TermImpacts>]>,
+    merged: RwLock<Vec<(Box<[u32]>, MergedScores)>>,
 }
 
 /// Postings and positions [`Statistics`] keeps (4 to 8 bytes each) before it stops
@@ -127,30 +136,27 @@ impl Statistics {
                     let length = FieldNormReader::id_to_fieldnorm(id as u8);
                     *norm = K1 * (1.0 - B + B * length as Score / average);
                 }
-                Ok(FieldStatistics {
-                    field,
-                    norms,
-                    words: RwLock::new(FxHashMap::default()),
-                })
+                Ok(FieldStatistics { field, norms })
             })
             .collect::<tantivy::Result<_>>()?;
         Ok(Statistics {
             total_docs,
             fields,
-            merged: RwLock::new(FxHashMap::default()),
+            words: RwLock::new(FxHashMap::default()),
             kept: AtomicUsize::new(0),
         })
     }
 
-    fn field(&self, field: Field) -> &FieldStatistics {
+    /// Where `field` is in [`Statistics::fields`].
+    fn field_index(&self, field: Field) -> usize {
         self.fields
             .iter()
-            .find(|f| f.field == field)
+            .position(|f| f.field == field)
             .expect("statistics are made for every field a plan searches")
     }
 
     fn norms(&self, field: Field) -> &[Score; 256] {
-        &self.field(field).norms
+        &self.fields[self.field_index(field)].norms
     }
 
     /// The rarity of a term held by `doc_freq` passages.
@@ -173,84 +179,102 @@ impl Statistics {
     /// Whether some passage has `token` in `field`; the word is kept for the search that
     /// follows.
     pub fn holds(&self, searcher: &Searcher, field: Field, token: &str) -> bool {
-        self.word(searcher, field, token)
-            .is_ok_and(|word| word.doc_freq > 0)
+        let index = self.field_index(field);
+        let read = self.words.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(found) = read.get(token) {
+            return found.in_fields[index].doc_freq > 0;
+        }
+        drop(read);
+        self.word(searcher, token)
+            .is_ok_and(|word| word.in_fields[index].doc_freq > 0)
     }
 
-    /// `token`'s factors in `field`, kept from an earlier question or read now.
-    fn word(
-        &self,
-        searcher: &Searcher,
-        field: Field,
-        token: &str,
-    ) -> tantivy::Result<Arc<TermImpacts>> {
-        let statistics = self.field(field);
-        let read = || statistics.words.read().unwrap_or_else(|p| p.into_inner());
+    /// `token`'s factors in every searched field, kept from an earlier question or read
+    /// now.
+    fn word(&self, searcher: &Searcher, token: &str) -> tantivy::Result<Arc<KeptWord>> {
+        let read = || self.words.read().unwrap_or_else(|p| p.into_inner());
         if let Some(found) = read().get(token) {
             return Ok(Arc::clone(found));
         }
-        let term = Term::from_field_text(field, token);
-        let mut impacts = TermImpacts {
-            doc_freq: 0,
-            highest: 0.0,
-            infos: Vec::new(),
-            factors: Vec::new(),
-            positions: OnceLock::new(),
-        };
-        for reader in searcher.segment_readers() {
-            let inverted = reader.inverted_index(field)?;
-            let info = inverted.get_term_info(&term)?;
-            let mut factors = Vec::new();
-            if let Some(info) = &info {
-                impacts.doc_freq += u64::from(info.doc_freq);
-                factors.reserve(info.doc_freq as usize);
-                let lengths = reader.get_fieldnorms_reader(field)?;
-                let mut postings =
-                    inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    let frequency = postings.term_freq() as Score;
-                    let norm = statistics.norms[lengths.fieldnorm_id(doc) as usize];
-                    let factor = frequency / (frequency + norm);
-                    impacts.highest = impacts.highest.max(factor);
-                    factors.push((doc, factor));
-                    doc = postings.advance();
-                }
-            }
-            impacts.infos.push(info);
-            impacts.factors.push(factors);
-        }
-        let impacts = Arc::new(impacts);
-        if self.keep(impacts.doc_freq as usize + KEPT_PER_WORD) {
-            statistics
-                .words
+        let in_fields = self
+            .fields
+            .iter()
+            .map(|statistics| read_impacts(searcher, statistics, token).map(Arc::new))
+            .collect::<tantivy::Result<Box<[_]>>>()?;
+        let postings: u64 = in_fields.iter().map(|impacts| impacts.doc_freq).sum();
+        let word = Arc::new(KeptWord {
+            in_fields,
+            merged: RwLock::default(),
+        });
+        if self.keep(postings as usize + KEPT_PER_WORD) {
+            self.words
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(token.to_string(), Arc::clone(&impacts));
+                .insert(token.into(), Arc::clone(&word));
         }
-        Ok(impacts)
+        Ok(word)
     }
 }
 
+/// `token`'s factors in one field, read from the index.
+fn read_impacts(
+    searcher: &Searcher,
+    statistics: &FieldStatistics,
+    token: &str,
+) -> tantivy::Result<TermImpacts> {
+    let field = statistics.field;
+    let term = Term::from_field_text(field, token);
+    let mut impacts = TermImpacts {
+        doc_freq: 0,
+        highest: 0.0,
+        infos: Vec::new(),
+        factors: Vec::new(),
+        positions: OnceLock::new(),
+    };
+    for reader in searcher.segment_readers() {
+        let inverted = reader.inverted_index(field)?;
+        let info = inverted.get_term_info(&term)?;
+        let mut factors = Vec::new();
+        if let Some(info) = &info {
+            impacts.doc_freq += u64::from(info.doc_freq);
+            factors.reserve(info.doc_freq as usize);
+            let lengths = reader.get_fieldnorms_reader(field)?;
+            let mut postings =
+                inverted.read_postings_from_terminfo(info, IndexRecordOption::WithFreqs)?;
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                let frequency = postings.term_freq() as Score;
+                let norm = statistics.norms[lengths.fieldnorm_id(doc) as usize];
+                let factor = frequency / (frequency + norm);
+                impacts.highest = impacts.highest.max(factor);
+                factors.push((doc, factor));
+                doc = postings.advance();
+            }
+        }
+        impacts.infos.push(info);
+        impacts.factors.push(factors);
+    }
+    Ok(impacts)
+}
+
 impl Statistics {
-    /// The scores of a word searched in several `fields`, combined per passage by
-    /// disjunction max with `tie_breaker` (as [`Statistics::merged`] keeps them, under
-    /// `key`).
+    /// `word`'s scores when searched in several `fields` (with `boosts`), combined per
+    /// passage by disjunction max with `tie_breaker`: kept from an earlier question
+    /// that searched it so, or merged now.
     fn merged_word(
         &self,
-        key: &[u8],
+        word: &KeptWord,
+        boosts: &[(Field, f32)],
         fields: &[FieldTerm],
         tie_breaker: Score,
         body: Field,
     ) -> MergedScores {
-        if let Some(found) = self
-            .merged
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(key)
-        {
+        let key = || merge_key(boosts, tie_breaker);
+        let read = word.merged.read().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, found)) = read.iter().find(|(kept, _)| kept.iter().copied().eq(key())) {
             return Arc::clone(found);
         }
+        drop(read);
         let segments = fields.first().map_or(0, |term| term.impacts.factors.len());
         let in_body = fields.iter().find(|term| term.field == body);
         let lists: Vec<Vec<MergedScore>> = (0..segments)
@@ -261,28 +285,23 @@ impl Statistics {
             .collect();
         let lists = Arc::new(lists);
         if self.keep(lists.iter().map(Vec::len).sum::<usize>() + KEPT_PER_WORD) {
-            self.merged
+            word.merged
                 .write()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(key.to_vec(), Arc::clone(&lists));
+                .push((key().collect(), Arc::clone(&lists)));
         }
         lists
     }
 }
 
-/// What names a word searched in several fields in [`Statistics::merged`]: the word,
-/// and each field with its boost, and the tie breaker (its scores depend on all three).
-fn merged_key(token: &str, fields: &[(Field, f32)], tie_breaker: f32) -> Vec<u8> {
-    let mut key = Vec::with_capacity(token.len() + 4 + fields.len() * 8);
-    key.extend_from_slice(token.as_bytes());
-    // No token holds a 0 byte: the word ends here.
-    key.push(0);
-    key.extend_from_slice(&tie_breaker.to_le_bytes());
-    for (field, boost) in fields {
-        key.extend_from_slice(&field.field_id().to_le_bytes());
-        key.extend_from_slice(&boost.to_le_bytes());
-    }
-    key
+/// What tells apart a word's merged scores in [`KeptWord::merged`]: the tie breaker,
+/// and each field with its boost (its scores depend on them all).
+fn merge_key(boosts: &[(Field, f32)], tie_breaker: f32) -> impl Iterator<Item = u32> + '_ {
+    std::iter::once(tie_breaker.to_bits()).chain(
+        boosts
+            .iter()
+            .flat_map(|&(field, boost)| [field.field_id(), boost.to_bits()]),
+    )
 }
 
 impl TermImpacts {
@@ -345,19 +364,13 @@ struct FieldTerm {
 }
 
 impl FieldTerm {
-    fn new(
-        searcher: &Searcher,
-        statistics: &Statistics,
-        field: Field,
-        token: &str,
-        boost: f32,
-    ) -> tantivy::Result<FieldTerm> {
-        let impacts = statistics.word(searcher, field, token)?;
-        Ok(FieldTerm {
+    fn new(statistics: &Statistics, word: &KeptWord, field: Field, boost: f32) -> FieldTerm {
+        let impacts = Arc::clone(&word.in_fields[statistics.field_index(field)]);
+        FieldTerm {
             field,
             weight: statistics.idf(impacts.doc_freq) * (1.0 + K1) * applied_boost(boost),
             impacts,
-        })
+        }
     }
 
     fn doc_freq(&self) -> u64 {
@@ -414,18 +427,16 @@ pub fn top_passages(
         .iter()
         .filter(|clause| clause.tokens.len() == 1)
         .map(|clause| {
-            let fields = clause
+            let word = statistics.word(searcher, &clause.tokens[0])?;
+            let fields: Vec<FieldTerm> = clause
                 .fields
                 .iter()
-                .map(|&(field, boost)| {
-                    FieldTerm::new(searcher, statistics, field, &clause.tokens[0], boost)
-                })
-                .collect::<tantivy::Result<Vec<_>>>()?;
+                .map(|&(field, boost)| FieldTerm::new(statistics, &word, field, boost))
+                .collect();
             let in_body = clause.fields.iter().any(|&(field, _)| field == body);
             let bit = clause.term.and_then(bit_of).filter(|_| in_body);
             let merged = (fields.len() > 1).then(|| {
-                let key = merged_key(&clause.tokens[0], &clause.fields, plan.tie_breaker);
-                statistics.merged_word(&key, &fields, plan.tie_breaker, body)
+                statistics.merged_word(&word, &clause.fields, &fields, plan.tie_breaker, body)
             });
             Ok(Word {
                 fields,
