@@ -662,7 +662,11 @@ impl Engine {
         let plan = query::plan_query(
             terms,
             generation.fields,
-            &|field, token| snapshot.statistics.holds(&searcher, field, token),
+            &|token| {
+                let fields = generation.fields;
+                let held = snapshot.statistics.held_in(&searcher, token);
+                [held(fields.title), held(fields.heading), held(fields.body)]
+            },
             self.settings.weights,
             &|stem| snapshot.spellings(&searcher, stem),
         )?;

@@ -242,8 +242,11 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
             } else {
                 CONTEXT_WEIGHT
             };
-            let importance = focus * everyday_discount(word);
-            (term, importance, lexicon::is_everyday(word))
+            // Looked up once for both: the table is large, and each look-up a cache miss.
+            let zipf = lexicon::zipf(word);
+            let importance = focus * everyday_discount(word, zipf);
+            let everyday = zipf.is_some_and(|z| z >= lexicon::EVERYDAY_ZIPF);
+            (term, importance, everyday)
         })
         .collect();
     let question_words = question_words();
@@ -348,11 +351,12 @@ const CONTEXT_WEIGHT: f32 = 0.1;
 /// question is about, however rare they are in a formal corpus: a word's importance
 /// falls from 1 at Zipf [`EVERYDAY_FROM`] to [`EVERYDAY_FLOOR`] at the most common words.
 /// Numbers keep their weight ("Apollo 11", "1962").
-fn everyday_discount(word: &str) -> f32 {
+/// `zipf` is the word's [`lexicon::zipf`].
+fn everyday_discount(word: &str, zipf: Option<f32>) -> f32 {
     if word.bytes().all(|b| b.is_ascii_digit()) {
         return 1.0;
     }
-    let Some(zipf) = lexicon::zipf(word) else {
+    let Some(zipf) = zipf else {
         return 1.0;
     };
     (1.0 - (zipf - EVERYDAY_FROM) / (EVERYDAY_TO - EVERYDAY_FROM)).clamp(EVERYDAY_FLOOR, 1.0)
@@ -561,14 +565,15 @@ impl Pair {
 }
 
 /// Plans the query for analyzed terms. Returns `None` when there is nothing to search.
-/// `holds` tells whether some passage has a term in a field.
+/// `holds` tells whether some passage has a term in its title, heading and body (in
+/// that order: one look-up per term for all three).
 ///
 /// `spellings` gives the close spellings of a word the index has never seen (see
 /// [`close_terms`]); the engine memoizes it per index generation.
 pub fn plan_query(
     terms: &Terms,
     fields: Fields,
-    holds: &dyn Fn(Field, &str) -> bool,
+    holds: &dyn Fn(&str) -> [bool; 3],
     weights: Weights,
     spellings: &dyn Fn(&str) -> Vec<String>,
 ) -> Option<QueryPlan> {
@@ -583,14 +588,19 @@ pub fn plan_query(
     // Fields without them are left out: they cannot score, and each clause costs a
     // scorer per segment (a disjunction of several costs a 32 KB buffer).
     let holding = |tokens: &[String], factor: f32| -> Vec<(Field, f32)> {
+        let held = tokens.iter().fold([true; 3], |all, token| {
+            let held = holds(token);
+            std::array::from_fn(|field| all[field] && held[field])
+        });
         [
             (fields.title, weights.title),
             (fields.heading, weights.section),
             (fields.body, weights.body),
         ]
         .into_iter()
-        .filter(|(field, _)| tokens.iter().all(|t| holds(*field, t)))
-        .map(|(field, weight)| (field, weight * factor))
+        .zip(held)
+        .filter(|&(_, held)| held)
+        .map(|((field, weight), _)| (field, weight * factor))
         .collect()
     };
     let mut add = |tokens: Vec<String>, fields: Vec<(Field, f32)>, term: Option<usize>| {

@@ -176,17 +176,14 @@ impl Statistics {
         true
     }
 
-    /// Whether some passage has `token` in `field`; the word is kept for the search that
-    /// follows.
-    pub fn holds(&self, searcher: &Searcher, field: Field, token: &str) -> bool {
-        let index = self.field_index(field);
-        let read = self.words.read().unwrap_or_else(|p| p.into_inner());
-        if let Some(found) = read.get(token) {
-            return found.in_fields[index].doc_freq > 0;
+    /// Whether some passage has `token` in a field, for each field asked; the word is
+    /// kept for the search that follows.
+    pub fn held_in(&self, searcher: &Searcher, token: &str) -> impl Fn(Field) -> bool + '_ {
+        let word = self.word(searcher, token).ok();
+        move |field| {
+            word.as_ref()
+                .is_some_and(|word| word.in_fields[self.field_index(field)].doc_freq > 0)
         }
-        drop(read);
-        self.word(searcher, token)
-            .is_ok_and(|word| word.in_fields[index].doc_freq > 0)
     }
 
     /// `token`'s factors in every searched field, kept from an earlier question or read
@@ -1020,15 +1017,26 @@ impl<'p> PairBound<'p> {
 
 /// Counts the pairs in a candidate's body from the kept positions of their words.
 struct PairScorer<'a> {
-    by_bit: &'a [Option<&'a FieldTerm>],
     /// [`Matched::places`], its entries per passage, and where each segment starts.
     places: &'a [u32],
     stride: usize,
     starts: &'a [usize],
     pairs: &'a [ScoredPair],
-    positions: Vec<Option<&'a [SegmentPositions]>>,
+    /// Each pair word's lists in each segment, `words` per segment (by bit), reached
+    /// in one step from a candidate rather than through the word's term.
+    lists: Vec<BodyLists<'a>>,
+    words: usize,
     norms: &'a [Score; 256],
     lengths: Vec<FieldNormReader>,
+}
+
+/// A pair word's factors in one segment's bodies, and its positions there (see
+/// [`SegmentPositions`]).
+#[derive(Clone, Copy, Default)]
+struct BodyLists<'a> {
+    factors: &'a [(DocId, Score)],
+    starts: &'a [u32],
+    positions: &'a [u32],
 }
 
 impl<'a> PairScorer<'a> {
@@ -1040,27 +1048,33 @@ impl<'a> PairScorer<'a> {
         pairs: &'a [ScoredPair],
         matched: &'a Matched,
     ) -> tantivy::Result<PairScorer<'a>> {
-        let positions = by_bit
-            .iter()
-            .map(|term| match term {
-                Some(term) if !pairs.is_empty() => {
-                    term.impacts.positions(searcher, statistics, body).map(Some)
-                }
-                _ => Ok(None),
-            })
-            .collect::<tantivy::Result<Vec<_>>>()?;
+        let segments = searcher.segment_readers().len();
+        let mut lists = vec![BodyLists::default(); segments * by_bit.len()];
+        for (bit, term) in by_bit.iter().enumerate() {
+            let Some(term) = term.filter(|_| !pairs.is_empty()) else {
+                continue;
+            };
+            let positions = term.impacts.positions(searcher, statistics, body)?;
+            for (segment, kept) in positions.iter().enumerate() {
+                lists[segment * by_bit.len() + bit] = BodyLists {
+                    factors: &term.impacts.factors[segment],
+                    starts: &kept.starts,
+                    positions: &kept.positions,
+                };
+            }
+        }
         let lengths = searcher
             .segment_readers()
             .iter()
             .map(|reader| reader.get_fieldnorms_reader(body))
             .collect::<tantivy::Result<Vec<_>>>()?;
         Ok(PairScorer {
-            by_bit,
             places: &matched.places,
             stride: matched.pair_words,
             starts: &matched.starts,
             pairs,
-            positions,
+            lists,
+            words: by_bit.len(),
             norms: statistics.norms(body),
             lengths,
         })
@@ -1073,7 +1087,7 @@ impl<'a> PairScorer<'a> {
             return;
         }
         scored.reserve(candidates.len());
-        let mut scratch = Scratch::new(self.by_bit.len());
+        let mut scratch = Scratch::new(self.words);
         for candidate in candidates {
             if let Some(total) = self.score(candidate, &mut scratch, 0.0) {
                 scored.push((total, candidate.address()));
@@ -1103,7 +1117,7 @@ impl<'a> PairScorer<'a> {
         while best.len() > limit {
             best.pop();
         }
-        let mut scratch = Scratch::new(self.by_bit.len());
+        let mut scratch = Scratch::new(self.words);
         for candidate in &candidates {
             let lowest = best.peek().map_or(0.0, |lowest| lowest.0 .0);
             if candidate.bound < lowest {
@@ -1132,6 +1146,7 @@ impl<'a> PairScorer<'a> {
         let passage = self.starts[segment] + candidate.doc as usize;
         // Where the passage is in each held word's list (see `Matched::places`).
         let places = &self.places[passage * self.stride..(passage + 1) * self.stride];
+        let lists = &self.lists[segment * self.words..(segment + 1) * self.words];
         let held_pairs = || {
             self.pairs
                 .iter()
@@ -1142,8 +1157,9 @@ impl<'a> PairScorer<'a> {
             // passage, so it adds at most its weight times the lower of their factors
             // here (with a margin for rounding).
             let factor = |bit: usize| {
-                self.by_bit[bit]
-                    .and_then(|term| term.impacts.factors[segment].get(places[bit] as usize))
+                lists[bit]
+                    .factors
+                    .get(places[bit] as usize)
                     .map_or(0.0, |&(_, factor)| factor)
             };
             let most: Score = held_pairs()
@@ -1154,22 +1170,20 @@ impl<'a> PairScorer<'a> {
                 return None;
             }
         }
-        let mut held = candidate.in_body;
-        while held != 0 {
-            let bit = held.trailing_zeros() as usize;
-            held &= held - 1;
-            scratch.found[bit] = self.positions[bit].map_or(&[], |positions| {
-                let kept = &positions[segment];
-                let at = places[bit] as usize;
-                match kept.starts.get(at..at + 2) {
-                    Some(&[from, to]) => &kept.positions[from as usize..to as usize],
-                    _ => &[],
-                }
-            });
+        // Only the words of pairs the body may hold: most candidates hold none or one.
+        let mut wanted = held_pairs().fold(0, |wanted, pair| wanted | pair.both);
+        while wanted != 0 {
+            let bit = wanted.trailing_zeros() as usize;
+            wanted &= wanted - 1;
+            let at = places[bit] as usize;
+            scratch.found[bit] = match lists[bit].starts.get(at..at + 2) {
+                Some(&[from, to]) => &lists[bit].positions[from as usize..to as usize],
+                _ => &[],
+            };
         }
         let mut total = candidate.partial;
         for pair in held_pairs() {
-            let count = self.pair_count(pair, segment, &scratch.found);
+            let count = pair_count(pair, lists, &scratch.found);
             if count > 0 {
                 let count = count as Score;
                 let length = self.lengths[segment].fieldnorm_id(candidate.doc);
@@ -1211,22 +1225,19 @@ impl Ord for Ranked {
     }
 }
 
-impl PairScorer<'_> {
-    /// How often a pair is found in a passage whose words' positions are `found`, as
-    /// tantivy counts it: its phrase scorer walks the positions of the word in fewer
-    /// passages of the segment (the first of the two on a tie) against the other's,
-    /// and the count depends on which leads.
-    fn pair_count(&self, pair: &ScoredPair, segment: usize, found: &[&[u32]]) -> u32 {
-        let passages =
-            |bit: usize| self.by_bit[bit].map_or(0, |term| term.impacts.factors[segment].len());
-        // The first word stands one place before the second.
-        let first = (found[pair.bits.0], 1);
-        let second = (found[pair.bits.1], 0);
-        if passages(pair.bits.1) < passages(pair.bits.0) {
-            sloppy_pair_count(second, first, PAIR_SLOP)
-        } else {
-            sloppy_pair_count(first, second, PAIR_SLOP)
-        }
+/// How often a pair is found in a passage whose words' positions are `found` (and
+/// whose segment's lists of the words are `lists`), as tantivy counts it: its phrase
+/// scorer walks the positions of the word in fewer passages of the segment (the first
+/// of the two on a tie) against the other's, and the count depends on which leads.
+fn pair_count(pair: &ScoredPair, lists: &[BodyLists], found: &[&[u32]]) -> u32 {
+    let passages = |bit: usize| lists[bit].factors.len();
+    // The first word stands one place before the second.
+    let first = (found[pair.bits.0], 1);
+    let second = (found[pair.bits.1], 0);
+    if passages(pair.bits.1) < passages(pair.bits.0) {
+        sloppy_pair_count(second, first, PAIR_SLOP)
+    } else {
+        sloppy_pair_count(first, second, PAIR_SLOP)
     }
 }
 
