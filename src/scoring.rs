@@ -592,7 +592,7 @@ impl Matched {
         let histogram = &mut buffers.histogram;
         histogram.resize(HISTOGRAM_COPIES * BUCKETS, 0);
         histogram.fill(0);
-        let bucket = |bound: Score| ((bound * scale) as usize).min(BUCKETS - 1);
+        let bucket = |bound: Score| bucket(bound, scale);
         let bounds = &mut buffers.bounds;
         bounds.resize(self.scores.len(), 0.0);
         for (segment, range) in self.starts.windows(2).enumerate() {
@@ -611,25 +611,21 @@ impl Matched {
                 }
                 continue;
             }
-            // No branch per passage: one that did not match has no words in its body
-            // either, so its bound is 0 (counted in bucket 0). Each of four passages in
-            // a row counts in its own copy of the histogram: with one, the passages
-            // that did not match would each wait for the last one's count of bucket 0.
-            // Without pairs there are no bodies marked: every passage holds none.
-            let in_body = self.in_body.get(start..end).unwrap_or(&[]);
-            let held = |passage: usize| in_body.get(passage).copied().unwrap_or(0);
-            let mut passage = 0;
-            for chunk in bounds.chunks_exact_mut(HISTOGRAM_COPIES) {
-                for (copy, bound) in chunk.iter_mut().enumerate() {
-                    *bound = scores[passage + copy] + most.of(held(passage + copy));
-                    histogram[copy * BUCKETS + bucket(*bound)] += 1;
+            // Without pairs there are no bodies marked: every passage holds none. The
+            // loop is made once for each way of bounding the pairs, so that each has no
+            // branch inside.
+            match (self.in_body.get(start..end), most.table()) {
+                (None, _) => fill_bounds(scores, bounds, histogram, scale, |_| 0.0),
+                (Some(in_body), Some(table)) => {
+                    // `table` has an entry for every combination of the words.
+                    let every = table.len() - 1;
+                    let pairs = |passage: usize| table[in_body[passage] as usize & every];
+                    fill_bounds(scores, bounds, histogram, scale, pairs);
                 }
-                passage += HISTOGRAM_COPIES;
-            }
-            for (bound, &partial) in bounds[passage..].iter_mut().zip(&scores[passage..]) {
-                *bound = partial + most.of(held(passage));
-                histogram[bucket(*bound)] += 1;
-                passage += 1;
+                (Some(in_body), None) => {
+                    let pairs = |passage: usize| most.of(in_body[passage]);
+                    fill_bounds(scores, bounds, histogram, scale, pairs);
+                }
             }
         }
     }
@@ -678,6 +674,45 @@ impl Matched {
 
 /// Copies of the histogram [`Matched::bounds`] counts in.
 const HISTOGRAM_COPIES: usize = 4;
+
+/// The bucket of [`Buffers::histogram`] where `bound` counts, `scale` bounds a bucket.
+fn bucket(bound: Score, scale: Score) -> usize {
+    // To `u32` rather than `usize`: the saturating conversion is shorter, and no bound
+    // is negative or past the last bucket but for rounding.
+    ((bound * scale) as u32).min(BUCKETS as u32 - 1) as usize
+}
+
+/// Sets the bounds of one segment's passages, none of them deleted, to their score
+/// plus `pairs` (the most the pairs can add to a passage, by number), and counts them
+/// in `histogram`. No branch per passage: one that did not match has no words in its
+/// body either, so its bound is 0 (counted in bucket 0). Each of four passages in a
+/// row counts in its own copy of the histogram: with one, the passages that did not
+/// match would each wait for the last one's count of bucket 0.
+fn fill_bounds(
+    scores: &[Score],
+    bounds: &mut [Score],
+    histogram: &mut [u32],
+    scale: Score,
+    pairs: impl Fn(usize) -> Score,
+) {
+    let histogram = &mut histogram[..HISTOGRAM_COPIES * BUCKETS];
+    let mut passage = 0;
+    for (chunk, partials) in bounds
+        .chunks_exact_mut(HISTOGRAM_COPIES)
+        .zip(scores.chunks_exact(HISTOGRAM_COPIES))
+    {
+        for (copy, (bound, &partial)) in chunk.iter_mut().zip(partials).enumerate() {
+            *bound = partial + pairs(passage + copy);
+            histogram[copy * BUCKETS + bucket(*bound, scale)] += 1;
+        }
+        passage += HISTOGRAM_COPIES;
+    }
+    for (bound, &partial) in bounds[passage..].iter_mut().zip(&scores[passage..]) {
+        *bound = partial + pairs(passage);
+        histogram[bucket(*bound, scale)] += 1;
+        passage += 1;
+    }
+}
 
 /// The highest of `scores` (0 when none is above), eight lanes at a time, which the
 /// compiler makes vector maxima of.
@@ -996,6 +1031,11 @@ impl<'p> PairBound<'p> {
             }
         }
         bound
+    }
+
+    /// The exact sums for every combination of the words, when there are few.
+    fn table(&self) -> Option<&[Score]> {
+        (!self.table.is_empty()).then_some(&self.table[..])
     }
 
     /// The most the pairs can add to any passage.
