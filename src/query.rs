@@ -5,6 +5,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA, SINK_STATE};
 use tantivy_fst::Automaton;
 
@@ -261,31 +263,42 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
     let mut counts: Vec<u32> = Vec::new();
     let mut importance: Vec<f32> = Vec::new();
     let mut everyday: Vec<bool> = Vec::new();
+    // Looked up by hash: ArguAna's questions run to 60 words and more, and comparing
+    // each with every other was a measurable share of answering one.
+    let mut term_of: FxHashMap<&str, usize> = FxHashMap::default();
+    // Each chosen word's term, `None` past `MAX_TERMS`.
+    let mut places: Vec<Option<usize>> = Vec::with_capacity(chosen.len());
     for (token, weight, common) in &chosen {
-        match terms.iter().position(|t| t == token) {
-            Some(i) => {
+        let place = match term_of.get(token.as_str()) {
+            Some(&i) => {
                 counts[i] += 1;
                 importance[i] = importance[i].max(*weight);
                 everyday[i] |= *common;
+                Some(i)
             }
             None if terms.len() < MAX_TERMS => {
+                term_of.insert(token, terms.len());
                 terms.push(token.clone());
                 counts.push(1);
                 importance.push(*weight);
                 everyday.push(*common);
+                Some(terms.len() - 1)
             }
-            None => {}
-        }
+            None => None,
+        };
+        places.push(place);
     }
-    let chosen: Vec<String> = chosen.into_iter().map(|(t, _, _)| t).collect();
+    let mut paired: FxHashSet<(usize, usize)> = FxHashSet::default();
     let mut pairs: Vec<(String, String)> = Vec::new();
-    for pair in chosen.windows(2) {
-        let known = |t: &String| terms.contains(t);
-        let pair = (pair[0].clone(), pair[1].clone());
-        if pair.0 != pair.1 && known(&pair.0) && known(&pair.1) && !pairs.contains(&pair) {
-            pairs.push(pair);
+    for pair in places.windows(2) {
+        if let [Some(first), Some(second)] = *pair {
+            if first != second && paired.insert((first, second)) {
+                pairs.push((terms[first].clone(), terms[second].clone()));
+            }
         }
     }
+    drop(term_of);
+    let chosen: Vec<String> = chosen.into_iter().map(|(t, _, _)| t).collect();
     let alternatives = synonyms.alternatives(&chosen);
     let asked_for = match reading {
         Reading::Message => asked_for(&question, &terms),
@@ -649,7 +662,13 @@ pub fn plan_query(
         }
     }
     if weights.proximity > 0.0 {
-        let place = |word: &str| terms.terms.iter().position(|t| t == word);
+        let places: FxHashMap<&str, usize> = terms
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(place, term)| (term.as_str(), place))
+            .collect();
+        let place = |word: &str| places.get(word).copied();
         for (first, second) in &terms.pairs {
             if !(in_body.contains(first.as_str()) && in_body.contains(second.as_str())) {
                 continue;
