@@ -495,19 +495,36 @@ pub fn top_passages(
     // question for 151, and ran no faster.)
     let batch = limit + limit / 4;
     matched.bounds(searcher, &most, &mut buffers);
-    let cut = buffers.cut(batch);
+    let cuts = buffers.cuts(batch, limit / 2);
     let pair_scorer = PairScorer::new(searcher, statistics, body, &by_bit, &pairs, &matched)?;
     // Every threshold is above 0, where the passages that did not match are: a test
-    // that is rarely true is one the processor predicts.
-    let first = matched.candidates(&buffers, cut.unwrap_or(Score::MIN_POSITIVE), Score::MAX);
+    // that is rarely true is one the processor predicts. The passages just below the
+    // cut are collected in the same pass, in reserve: the second stage usually needs
+    // no others, and then no second pass.
+    let (first, reserve): (Vec<Candidate>, Vec<Candidate>) = match cuts {
+        Some(Cuts { cut, reserve }) => matched
+            .candidates(&buffers, reserve, Score::MAX)
+            .into_iter()
+            .partition(|candidate| candidate.bound >= cut),
+        None => (
+            matched.candidates(&buffers, Score::MIN_POSITIVE, Score::MAX),
+            Vec::new(),
+        ),
+    };
     let mut scored = Vec::with_capacity(first.len() + limit);
     pair_scorer.score_into(&first, &mut scored);
-    if let Some(cut) = cut {
+    if let Some(cuts) = cuts {
         let reached = nth_best(scored.iter().map(|s| s.0).collect(), limit)
             .unwrap_or(0.0)
             .max(Score::MIN_POSITIVE);
-        let second = matched.candidates(&buffers, reached, cut);
-        pair_scorer.score_best_first(second, &mut scored, limit);
+        let second = if reached >= cuts.reserve {
+            let mut reserve = reserve;
+            reserve.retain(|candidate| candidate.bound >= reached);
+            reserve
+        } else {
+            matched.candidates(&buffers, reached, cuts.cut)
+        };
+        pair_scorer.score_best_first(second, &mut scored, limit, reached);
     }
     buffers.return_matched(matched);
     SPARE_BUFFERS.with(|spare| spare.replace(buffers));
@@ -543,22 +560,46 @@ impl Buffers {
         self.places = matched.places;
     }
 
-    /// A bound that at least `batch` passages reach (and not many more); `None` when no
-    /// more than `batch` passages matched. Cheaper than selecting the `batch`-th bound
-    /// exactly, and any cut will do: the passages below it are looked at again.
-    fn cut(&self, batch: usize) -> Option<Score> {
+    /// A cut that at least `batch` passages reach (and not many more), and below it
+    /// the lowest bound from which at most `reserve` more do; `None` when no more than
+    /// `batch` passages matched. Cheaper than selecting the `batch`-th bound exactly,
+    /// and any cut will do: the passages below it are looked at again.
+    fn cuts(&self, batch: usize, reserve: usize) -> Option<Cuts> {
+        let count = |bucket: usize| -> usize {
+            (0..HISTOGRAM_COPIES)
+                .map(|copy| self.histogram[copy * BUCKETS + bucket] as usize)
+                .sum()
+        };
         // Bucket 0 holds the passages that did not match: a cut there takes every match.
         let mut reached = 0;
-        for bucket in (1..BUCKETS).rev() {
-            reached += (0..HISTOGRAM_COPIES)
-                .map(|copy| self.histogram[copy * BUCKETS + bucket] as usize)
-                .sum::<usize>();
-            if reached >= batch {
-                return Some(bucket as Score / self.scale);
+        let mut buckets = (1..BUCKETS).rev();
+        let cut = buckets.find(|&bucket| {
+            reached += count(bucket);
+            reached >= batch
+        })?;
+        let mut lowest = cut;
+        let mut kept = 0;
+        for bucket in buckets {
+            kept += count(bucket);
+            if kept > reserve {
+                break;
             }
+            lowest = bucket;
         }
-        None
+        Some(Cuts {
+            cut: cut as Score / self.scale,
+            reserve: lowest as Score / self.scale,
+        })
     }
+}
+
+/// The bounds that split a search's candidates (see [`Buffers::cuts`]).
+#[derive(Debug, Clone, Copy)]
+struct Cuts {
+    /// The first batch's lowest bound.
+    cut: Score,
+    /// The lowest bound of those collected with the first batch, for the second.
+    reserve: Score,
 }
 
 /// The passages the words and phrases matched, all segments one after the other: each
@@ -1134,24 +1175,33 @@ impl<'a> PairScorer<'a> {
     }
 
     /// Like [`PairScorer::score_into`], for the candidates left after a first batch:
-    /// highest bound first, until none left can reach the `limit`-th score in `scored`,
-    /// which rises as they are scored. Long questions have dozens of pairs, whose
+    /// highest bound first, until none left can reach the `limit`-th score in `scored`
+    /// (`reached` to start with), which rises as they are scored. Long questions have dozens of pairs, whose
     /// bounds leave hundreds of candidates that cannot make it.
     fn score_best_first(
         &self,
         mut candidates: Vec<Candidate>,
         scored: &mut Vec<(Score, DocAddress)>,
         limit: usize,
+        reached: Score,
     ) {
         if self.pairs.is_empty() || scored.len() < limit {
             return self.score_into(&candidates, scored);
         }
         candidates.sort_unstable_by(|a, b| b.bound.total_cmp(&a.bound));
-        // The `limit` best scores so far, the lowest on top.
-        let mut best: BinaryHeap<Reverse<Ranked>> = scored
-            .iter()
-            .map(|&(score, _)| Reverse(Ranked(score)))
-            .collect();
+        // The `limit` best scores so far, the lowest on top (those from `reached`, the
+        // `limit`-th, up; and more on a tie).
+        let kept = |lowest: Score| -> BinaryHeap<Reverse<Ranked>> {
+            scored
+                .iter()
+                .filter(|&&(score, _)| score >= lowest)
+                .map(|&(score, _)| Reverse(Ranked(score)))
+                .collect()
+        };
+        let mut best = kept(reached);
+        if best.len() < limit {
+            best = kept(Score::MIN);
+        }
         while best.len() > limit {
             best.pop();
         }
