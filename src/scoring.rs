@@ -281,11 +281,17 @@ impl Statistics {
             })
             .collect();
         let lists = Arc::new(lists);
+        let mut write = word.merged.write().unwrap_or_else(|p| p.into_inner());
+        // A thread racing this one may have kept the same scores meanwhile: the list
+        // holds each key once, as the map it replaced did.
+        if let Some((_, found)) = write
+            .iter()
+            .find(|(kept, _)| kept.iter().copied().eq(key()))
+        {
+            return Arc::clone(found);
+        }
         if self.keep(lists.iter().map(Vec::len).sum::<usize>() + KEPT_PER_WORD) {
-            word.merged
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .push((key().collect(), Arc::clone(&lists)));
+            write.push((key().collect(), Arc::clone(&lists)));
         }
         lists
     }
@@ -501,7 +507,7 @@ pub fn top_passages(
     // that is rarely true is one the processor predicts. The passages just below the
     // cut are collected in the same pass, in reserve: the second stage usually needs
     // no others, and then no second pass.
-    let (first, reserve): (Vec<Candidate>, Vec<Candidate>) = match cuts {
+    let (first, mut reserve): (Vec<Candidate>, Vec<Candidate>) = match cuts {
         Some(Cuts { cut, reserve }) => matched
             .candidates(&buffers, reserve, Score::MAX)
             .into_iter()
@@ -518,7 +524,6 @@ pub fn top_passages(
             .unwrap_or(0.0)
             .max(Score::MIN_POSITIVE);
         let second = if reached >= cuts.reserve {
-            let mut reserve = reserve;
             reserve.retain(|candidate| candidate.bound >= reached);
             reserve
         } else {
@@ -1176,8 +1181,8 @@ impl<'a> PairScorer<'a> {
 
     /// Like [`PairScorer::score_into`], for the candidates left after a first batch:
     /// highest bound first, until none left can reach the `limit`-th score in `scored`
-    /// (`reached` to start with), which rises as they are scored. Long questions have dozens of pairs, whose
-    /// bounds leave hundreds of candidates that cannot make it.
+    /// (`reached` to start with), which rises as they are scored. Long questions have
+    /// dozens of pairs, whose bounds leave hundreds of candidates that cannot make it.
     fn score_best_first(
         &self,
         mut candidates: Vec<Candidate>,
