@@ -46,22 +46,20 @@ pub struct Statistics {
     kept: AtomicUsize,
 }
 
-/// A word's score in each passage holding it in some of its fields, by segment, in
-/// address order.
-type MergedScores = Arc<Vec<Vec<MergedScore>>>;
+/// A word's score in each passage holding it in some of its fields, by segment.
+type MergedScores = Arc<Vec<MergedScore>>;
 
-/// A word's score in one passage, and where the passage is in the word's list of body
-/// factors ([`NOT_IN_BODY`] when its body does not hold the word), so that one walk of
-/// the list both adds the scores and marks the bodies for the pairs.
-#[derive(Debug, Clone, Copy)]
+/// A word's score in each passage of one segment holding it in some of its fields:
+/// those whose body holds it, in the order of the word's body factors (so that a
+/// passage's place in one list is its place in the other, which the pairs need), and
+/// the others. Two lists rather than one with a place in each entry: the walk that
+/// adds the scores and marks the bodies writes no place for bodies without the word,
+/// and reads a third less.
+#[derive(Debug, Default)]
 struct MergedScore {
-    doc: DocId,
-    score: Score,
-    body_place: u32,
+    in_body: Vec<(DocId, Score)>,
+    elsewhere: Vec<(DocId, Score)>,
 }
-
-/// [`MergedScore::body_place`] of a passage whose body does not hold the word.
-const NOT_IN_BODY: u32 = u32::MAX;
 
 #[derive(Debug)]
 struct FieldStatistics {
@@ -273,10 +271,10 @@ impl Statistics {
         drop(read);
         let segments = fields.first().map_or(0, |term| term.impacts.factors.len());
         let in_body = fields.iter().find(|term| term.field == body);
-        let lists: Vec<Vec<MergedScore>> = (0..segments)
+        let lists: Vec<MergedScore> = (0..segments)
             .map(|segment| {
                 let body_factors = in_body.map_or(&[][..], |term| &term.impacts.factors[segment]);
-                with_body_places(merge_fields(fields, segment, tie_breaker), body_factors)
+                split_by_body(merge_fields(fields, segment, tie_breaker), body_factors)
             })
             .collect();
         let lists = Arc::new(lists);
@@ -289,7 +287,11 @@ impl Statistics {
         {
             return Arc::clone(found);
         }
-        if self.keep(lists.iter().map(Vec::len).sum::<usize>() + KEPT_PER_WORD) {
+        let entries: usize = lists
+            .iter()
+            .map(|list| list.in_body.len() + list.elsewhere.len())
+            .sum();
+        if self.keep(entries + KEPT_PER_WORD) {
             write.push((key().collect(), Arc::clone(&lists)));
         }
         lists
@@ -886,20 +888,21 @@ fn add_word(
     let marks = word.body_bit != 0 && !in_body.is_empty();
     let bit = word.body_bit.trailing_zeros() as usize;
     match &word.merged {
-        Some(merged) if marks => {
-            for entry in &merged[segment] {
-                let doc = entry.doc as usize;
-                scores[doc] += entry.score;
-                // No branch: a body without the word gets no bit, and a place that is
-                // read only where the bit is set.
-                let held = entry.body_place != NOT_IN_BODY;
-                in_body[doc] |= word.body_bit & u64::from(held).wrapping_neg();
-                places[doc * stride + bit] = entry.body_place;
-            }
-        }
         Some(merged) => {
-            for entry in &merged[segment] {
-                scores[entry.doc as usize] += entry.score;
+            let merged = &merged[segment];
+            if marks {
+                for (place, &(doc, score)) in merged.in_body.iter().enumerate() {
+                    scores[doc as usize] += score;
+                    in_body[doc as usize] |= word.body_bit;
+                    places[doc as usize * stride + bit] = place as u32;
+                }
+            } else {
+                for &(doc, score) in &merged.in_body {
+                    scores[doc as usize] += score;
+                }
+            }
+            for &(doc, score) in &merged.elsewhere {
+                scores[doc as usize] += score;
             }
         }
         None => {
@@ -921,30 +924,22 @@ fn add_word(
     }
 }
 
-/// `merged` with each passage's place in `body_factors` (the word's body list, whose
-/// passages are among `merged`'s).
-fn with_body_places(
-    merged: Vec<(DocId, Score)>,
-    body_factors: &[(DocId, Score)],
-) -> Vec<MergedScore> {
-    let mut next = 0;
-    merged
-        .into_iter()
-        .map(|(doc, score)| {
-            let body_place = match body_factors.get(next) {
-                Some(&(at, _)) if at == doc => {
-                    next += 1;
-                    (next - 1) as u32
-                }
-                _ => NOT_IN_BODY,
-            };
-            MergedScore {
-                doc,
-                score,
-                body_place,
-            }
-        })
-        .collect()
+/// `merged` split into the passages of `body_factors` (the word's body list, whose
+/// passages are among `merged`'s) and the others.
+fn split_by_body(merged: Vec<(DocId, Score)>, body_factors: &[(DocId, Score)]) -> MergedScore {
+    let mut split = MergedScore {
+        in_body: Vec::with_capacity(body_factors.len()),
+        elsewhere: Vec::with_capacity(merged.len() - body_factors.len().min(merged.len())),
+    };
+    let mut body = body_factors.iter().peekable();
+    for (doc, score) in merged {
+        if body.next_if(|&&(at, _)| at == doc).is_some() {
+            split.in_body.push((doc, score));
+        } else {
+            split.elsewhere.push((doc, score));
+        }
+    }
+    split
 }
 
 /// A word's score in each passage of one segment holding it in some of `fields`: its
