@@ -590,8 +590,8 @@ impl Buffers {
             (lowest, reserved_count) = (bucket, kept);
         }
         Some(Cuts {
-            cut: cut as Score / self.scale,
-            reserve: lowest as Score / self.scale,
+            cut: bucket_floor(cut, self.scale),
+            reserve: bucket_floor(lowest, self.scale),
             batch: reached,
             reserved: reserved_count,
         })
@@ -757,11 +757,22 @@ impl Matched {
 /// Copies of the histogram [`Matched::bounds`] counts in.
 const HISTOGRAM_COPIES: usize = 4;
 
-/// The bucket of [`Buffers::histogram`] where `bound` counts, `scale` bounds a bucket.
+/// The bucket of [`Buffers::histogram`] where `bound` counts, `scale` buckets a bound:
+/// `bound` times `scale` rounded to the nearest whole number, so that bucket `b`
+/// holds the bounds from `(b - 0.5) / scale` (see [`bucket_floor`]).
 fn bucket(bound: Score, scale: Score) -> usize {
-    // To `u32` rather than `usize`: the saturating conversion is shorter, and no bound
-    // is negative or past the last bucket but for rounding.
-    ((bound * scale) as u32).min(BUCKETS as u32 - 1) as usize
+    // Adding 2^23 to a number from 0 to BUCKETS rounds it to a whole number and leaves
+    // that in the low bits of the mantissa: a conversion without the checks for NaN
+    // and range that `as` makes, which took a third of the loop counting the bounds.
+    const ROUNDS: Score = (1u32 << 23) as Score;
+    let rounded = (bound * scale + ROUNDS).to_bits() & ((1 << 23) - 1);
+    // No bound is negative or past the last bucket but for rounding.
+    (rounded as usize).min(BUCKETS - 1)
+}
+
+/// The lowest bound counted in `bucket` (see [`bucket`]).
+fn bucket_floor(bucket: usize, scale: Score) -> Score {
+    (bucket as Score - 0.5) / scale
 }
 
 /// Sets the bounds of one segment's passages, none of them deleted, to their score
