@@ -644,7 +644,9 @@ impl Matched {
     /// Fills `buffers`' bounds and their histogram.
     fn bounds(&self, searcher: &Searcher, most: &PairBound, buffers: &mut Buffers) {
         let highest = highest(&self.scores) + most.highest();
-        let scale = (BUCKETS - 1) as Score / highest.max(Score::MIN_POSITIVE);
+        // Finite even when nothing matched: 0 times infinity would be NaN, whose bucket
+        // (see `bucket`) is not 0.
+        let scale = ((BUCKETS - 1) as Score / highest.max(Score::MIN_POSITIVE)).min(Score::MAX);
         buffers.scale = scale;
         let histogram = &mut buffers.histogram;
         histogram.resize(HISTOGRAM_COPIES * BUCKETS, 0);
@@ -1556,6 +1558,18 @@ mod tests {
             });
         }
         plan
+    }
+
+    #[test]
+    fn no_passages_when_no_word_is_found() {
+        // More passages than any batch, none holding the word: every bound is 0.
+        let passages = vec![(String::new(), String::new(), "crew".to_string()); 40];
+        let (index, fields) = index(&passages, &[]);
+        let searcher = index.reader().expect("reader").searcher();
+        let plan = plan(fields[2], fields, &[(0, 7, 1.0)], false);
+        let statistics = Statistics::new(&searcher, &fields).expect("statistics");
+        let found = top_passages(&searcher, &statistics, &plan, fields[2], 1).expect("scoring");
+        assert!(found.is_empty(), "{found:?}");
     }
 
     proptest! {
