@@ -101,11 +101,22 @@ struct TermImpacts {
 }
 
 /// A word's positions in each passage of a segment holding it: those of its `i`-th
-/// passage (in [`TermImpacts::factors`] order) are `positions[starts[i]..starts[i + 1]]`.
+/// passage (in [`TermImpacts::factors`] order) start at `starts[i]` in `positions`,
+/// with how many there are (its term frequency) first. The count beside them makes a
+/// passage's positions one read from where they start, which the search keeps per
+/// passage (see [`Matched::places`]).
 #[derive(Debug, Default)]
 struct SegmentPositions {
     starts: Vec<u32>,
     positions: Vec<u32>,
+}
+
+/// The positions of a word in a passage, from where they start in its
+/// [`SegmentPositions::positions`] (empty when that is not a start).
+fn positions_at(positions: &[u32], start: u32) -> &[u32] {
+    let start = start as usize;
+    let count = positions.get(start).map_or(0, |&count| count as usize);
+    positions.get(start + 1..start + 1 + count).unwrap_or(&[])
 }
 
 impl Statistics {
@@ -329,11 +340,13 @@ impl TermImpacts {
                 segment.starts.reserve(info.doc_freq as usize + 1);
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
-                    segment.starts.push(segment.positions.len() as u32);
+                    let start = segment.positions.len();
+                    segment.starts.push(start as u32);
+                    segment.positions.push(0);
                     postings.append_positions_with_offset(0, &mut segment.positions);
+                    segment.positions[start] = (segment.positions.len() - start - 1) as u32;
                     doc = postings.advance();
                 }
-                segment.starts.push(segment.positions.len() as u32);
             }
             all.push(segment);
         }
@@ -437,8 +450,13 @@ pub fn top_passages(
                 .iter()
                 .map(|&(field, boost)| FieldTerm::new(statistics, &word, field, boost))
                 .collect();
-            let in_body = clause.fields.iter().any(|&(field, _)| field == body);
-            let bit = clause.term.and_then(bit_of).filter(|_| in_body);
+            let body_term = fields.iter().find(|term| term.field == body);
+            let bit = clause.term.and_then(bit_of).filter(|_| body_term.is_some());
+            if let Some(term) = body_term.filter(|_| bit.is_some()) {
+                // Read before the words are scored, which note where each passage's
+                // positions start.
+                term.impacts.positions(searcher, statistics, body)?;
+            }
             let merged = (fields.len() > 1).then(|| {
                 statistics.merged_word(&word, &clause.fields, &fields, plan.tie_breaker, body)
             });
@@ -626,10 +644,11 @@ struct Matched {
     scores: Vec<Score>,
     in_body: Vec<u64>,
     /// For each passage, one entry per word the pairs need (by its bit in `in_body`):
-    /// where the passage is in the word's list of body factors, so that the pairs find
-    /// the word's factor and positions there without a search. A passage's entries are
-    /// together, so that a candidate's are one read. Meaningful where the passage's
-    /// body holds the word; not cleared between searches.
+    /// where the word's positions in the passage start in its
+    /// [`SegmentPositions::positions`], so that the pairs find them (and the term
+    /// frequency) in one read. A passage's entries are together, so that a candidate's
+    /// are one read too. Meaningful where the passage's body holds the word; not
+    /// cleared between searches.
     places: Vec<u32>,
     /// Entries per passage in `places`.
     pair_words: usize,
@@ -900,6 +919,15 @@ fn add_word(
 ) {
     let marks = word.body_bit != 0 && !in_body.is_empty();
     let bit = word.body_bit.trailing_zeros() as usize;
+    // Where each body's positions start, in body factor order (read before scoring).
+    let starts = word
+        .fields
+        .iter()
+        .find(|term| term.field == body)
+        .and_then(|term| term.impacts.positions.get())
+        .map_or(&[][..], |positions| &positions[segment].starts[..]);
+    // `u32::MAX` starts no positions (see `positions_at`).
+    let start = |place: usize| starts.get(place).copied().unwrap_or(u32::MAX);
     match &word.merged {
         Some(merged) => {
             let merged = &merged[segment];
@@ -907,7 +935,7 @@ fn add_word(
                 for (place, &(doc, score)) in merged.in_body.iter().enumerate() {
                     scores[doc as usize] += score;
                     in_body[doc as usize] |= word.body_bit;
-                    places[doc as usize * stride + bit] = place as u32;
+                    places[doc as usize * stride + bit] = start(place);
                 }
             } else {
                 for &(doc, score) in &merged.in_body {
@@ -925,7 +953,7 @@ fn add_word(
                     for (place, &(doc, factor)) in factors.iter().enumerate() {
                         scores[doc as usize] += term.weight * factor;
                         in_body[doc as usize] |= word.body_bit;
-                        places[doc as usize * stride + bit] = place as u32;
+                        places[doc as usize * stride + bit] = start(place);
                     }
                 } else {
                     for &(doc, factor) in factors {
@@ -1157,7 +1185,6 @@ struct PairScorer<'a> {
 #[derive(Clone, Copy, Default)]
 struct BodyLists<'a> {
     factors: &'a [(DocId, Score)],
-    starts: &'a [u32],
     positions: &'a [u32],
 }
 
@@ -1180,7 +1207,6 @@ impl<'a> PairScorer<'a> {
             for (segment, kept) in positions.iter().enumerate() {
                 lists[segment * by_bit.len() + bit] = BodyLists {
                     factors: &term.impacts.factors[segment],
-                    starts: &kept.starts,
                     positions: &kept.positions,
                 };
             }
@@ -1293,15 +1319,20 @@ impl<'a> PairScorer<'a> {
                 .iter()
                 .filter(|pair| candidate.in_body & pair.both == pair.both)
         };
+        let positions = |bit: usize| positions_at(lists[bit].positions, places[bit]);
+        let length_norm = || {
+            let length = self.lengths[segment].fieldnorm_id(candidate.doc);
+            self.norms[length as usize]
+        };
         if needed > candidate.partial {
             // A pair is found at most as often as the rarer of its words in this
             // passage, so it adds at most its weight times the lower of their factors
-            // here (with a margin for rounding).
+            // here (with a margin for rounding). A word's factor is made from its
+            // frequency (how many positions it has) as `read_impacts` makes it.
+            let norm = length_norm();
             let factor = |bit: usize| {
-                lists[bit]
-                    .factors
-                    .get(places[bit] as usize)
-                    .map_or(0.0, |&(_, factor)| factor)
+                let frequency = positions(bit).len() as Score;
+                frequency / (frequency + norm)
             };
             let most: Score = held_pairs()
                 .map(|pair| pair.weight * factor(pair.bits.0).min(factor(pair.bits.1)))
@@ -1316,19 +1347,14 @@ impl<'a> PairScorer<'a> {
         while wanted != 0 {
             let bit = wanted.trailing_zeros() as usize;
             wanted &= wanted - 1;
-            let at = places[bit] as usize;
-            scratch.found[bit] = match lists[bit].starts.get(at..at + 2) {
-                Some(&[from, to]) => &lists[bit].positions[from as usize..to as usize],
-                _ => &[],
-            };
+            scratch.found[bit] = positions(bit);
         }
         let mut total = candidate.partial;
         for pair in held_pairs() {
             let count = pair_count(pair, lists, &scratch.found);
             if count > 0 {
                 let count = count as Score;
-                let length = self.lengths[segment].fieldnorm_id(candidate.doc);
-                total += pair.weight * (count / (count + self.norms[length as usize]));
+                total += pair.weight * (count / (count + length_norm()));
             }
         }
         Some(total)
