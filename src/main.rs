@@ -18,6 +18,9 @@ use spacecollab::discord::Token;
 use spacecollab::index::{CrashPoint, IndexError};
 use spacecollab::insights::{self, Asked, Database, QuestionRecord, Store};
 use spacecollab::reindex::{self, Reindexer, Stage};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use spacecollab::{corpus, terminal};
 
 /// Answers questions about international collaboration in space from a curated corpus,
