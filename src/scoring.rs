@@ -526,10 +526,19 @@ pub fn top_passages(
     // that is rarely true is one the processor predicts. The passages just below the
     // cut are collected in the same pass, in reserve: the second stage usually needs
     // no others, and then no second pass.
-    let (first, mut reserve): (Vec<Candidate>, Vec<Candidate>) = match cuts {
+    let (mut first, mut reserve): (Vec<Candidate>, Vec<Candidate>) = match cuts {
         Some(cuts) => matched.candidates(&buffers, cuts.reserve..Score::MAX, cuts),
         None => matched.candidates(&buffers, Score::MIN_POSITIVE..Score::MAX, Cuts::NONE),
     };
+    let mut cuts = cuts;
+    if let Some(cuts) = cuts.as_mut().filter(|_| first.len() < limit) {
+        // The histogram counts a sample, and put the cut too high: short of the limit,
+        // the second stage could not bound its candidates by the `limit`-th score and
+        // would count the pairs of every passage. The reserve joins the first batch.
+        first.append(&mut reserve);
+        first.sort_unstable_by_key(|candidate| (candidate.segment, candidate.doc));
+        cuts.cut = cuts.reserve;
+    }
     let mut scored = Vec::with_capacity(first.len() + limit);
     pair_scorer.score_into(&first, &mut scored);
     if let Some(cuts) = cuts {
@@ -567,7 +576,7 @@ struct Buffers {
     /// Each live matched passage's bound (its score with every pair it could hold; 0
     /// for the others).
     bounds: Vec<Score>,
-    /// How many bounds fall in each of [`BUCKETS`] equal steps from 0 to the highest,
+    /// How many of the bounds counted (one in [`COUNTED_ONE_IN`]) fall in each of [`BUCKETS`] equal steps from 0 to the highest,
     /// in [`HISTOGRAM_COPIES`] copies one after the other, to be added up.
     histogram: Vec<u32>,
     /// Bounds per bucket of the histogram.
@@ -587,9 +596,10 @@ impl Buffers {
     /// and any cut will do: the passages below it are looked at again.
     fn cuts(&self, batch: usize, reserve: usize) -> Option<Cuts> {
         let count = |bucket: usize| -> usize {
-            (0..HISTOGRAM_COPIES)
+            let counted: usize = (0..HISTOGRAM_COPIES)
                 .map(|copy| self.histogram[copy * BUCKETS + bucket] as usize)
-                .sum()
+                .sum();
+            counted * COUNTED_ONE_IN
         };
         // Bucket 0 holds the passages that did not match: a cut there takes every match.
         let mut reached = 0;
@@ -684,7 +694,9 @@ impl Matched {
                     if partial > 0.0 && alive.is_alive(doc as DocId) {
                         *bound =
                             partial + most.of(self.in_body.get(start + doc).copied().unwrap_or(0));
-                        histogram[bucket(*bound)] += 1;
+                        if doc % COUNTED_ONE_IN == 0 {
+                            histogram[bucket(*bound)] += 1;
+                        }
                     }
                 }
                 continue;
@@ -797,11 +809,12 @@ fn bucket_floor(bucket: usize, scale: Score) -> Score {
 }
 
 /// Sets the bounds of one segment's passages, none of them deleted, to their score
-/// plus `pairs` (the most the pairs can add to a passage, by number), and counts them
-/// in `histogram`. No branch per passage: one that did not match has no words in its
-/// body either, so its bound is 0 (counted in bucket 0). Each of four passages in a
-/// row counts in its own copy of the histogram: with one, the passages that did not
-/// match would each wait for the last one's count of bucket 0.
+/// plus `pairs` (the most the pairs can add to a passage, by number), and counts one
+/// in [`COUNTED_ONE_IN`] of them in `histogram`. No branch per passage: one that did
+/// not match has no words in its body either, so its bound is 0 (counted in bucket
+/// 0). Each counted passage in a run of four counts in its own copy of the histogram:
+/// with one, the passages that did not match would each wait for the last one's count
+/// of bucket 0.
 fn fill_bounds(
     scores: &[Score],
     bounds: &mut [Score],
@@ -809,24 +822,19 @@ fn fill_bounds(
     scale: Score,
     pairs: impl Fn(usize) -> Score,
 ) {
-    let histogram = &mut histogram[..HISTOGRAM_COPIES * BUCKETS];
-    let mut passage = 0;
-    for (chunk, partials) in bounds
-        .chunks_exact_mut(HISTOGRAM_COPIES)
-        .zip(scores.chunks_exact(HISTOGRAM_COPIES))
-    {
-        for (copy, (bound, &partial)) in chunk.iter_mut().zip(partials).enumerate() {
-            *bound = partial + pairs(passage + copy);
-            histogram[copy * BUCKETS + bucket(*bound, scale)] += 1;
-        }
-        passage += HISTOGRAM_COPIES;
-    }
-    for (bound, &partial) in bounds[passage..].iter_mut().zip(&scores[passage..]) {
+    for (passage, (bound, &partial)) in bounds.iter_mut().zip(scores).enumerate() {
         *bound = partial + pairs(passage);
-        histogram[bucket(*bound, scale)] += 1;
-        passage += 1;
+    }
+    let histogram = &mut histogram[..HISTOGRAM_COPIES * BUCKETS];
+    for (counted, &bound) in bounds.iter().step_by(COUNTED_ONE_IN).enumerate() {
+        histogram[counted % HISTOGRAM_COPIES * BUCKETS + bucket(bound, scale)] += 1;
     }
 }
+
+/// One passage in this many counts in [`Buffers::histogram`]. The cut needs to be only
+/// about where the batch ends (the passages below it are looked at again), and the
+/// count, a dependent increment per passage, cost more than the rest of the pass.
+const COUNTED_ONE_IN: usize = 4;
 
 /// The highest of `scores` (0 when none is above), eight lanes at a time, which the
 /// compiler makes vector maxima of.
