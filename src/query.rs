@@ -2,7 +2,7 @@
 //! syntax: the text is analyzed into plain terms, so no input can be a syntax error.
 //! Adds field boosts, proximity, typo tolerance and synonyms on top of BM25.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -476,8 +476,8 @@ fn expand_contractions(text: &str) -> String {
 
 /// [`QUESTION_WORDS`] as the analyzer turns them into terms, analyzed once: the engine
 /// only ever uses [`crate::analyzer::english_analyzer`].
-fn question_words() -> &'static HashSet<String> {
-    static WORDS: std::sync::OnceLock<HashSet<String>> = std::sync::OnceLock::new();
+fn question_words() -> &'static FxHashSet<String> {
+    static WORDS: std::sync::OnceLock<FxHashSet<String>> = std::sync::OnceLock::new();
     WORDS.get_or_init(|| {
         QUESTION_WORDS
             .iter()
@@ -626,7 +626,7 @@ pub fn plan_query(
         }
     };
     // Terms found in passage bodies, for the proximity pairs below.
-    let mut in_body: HashSet<&str> = HashSet::new();
+    let mut in_body: FxHashSet<&str> = FxHashSet::default();
     for (i, (((text, &count), &importance), &everyday)) in terms
         .terms
         .iter()

@@ -274,9 +274,9 @@ impl Statistics {
         tie_breaker: Score,
         body: Field,
     ) -> MergedScores {
-        let key = || merge_key(boosts, tie_breaker);
+        let key: Vec<u32> = merge_key(boosts, tie_breaker).collect();
         let read = word.merged.read().unwrap_or_else(|p| p.into_inner());
-        if let Some((_, found)) = read.iter().find(|(kept, _)| kept.iter().copied().eq(key())) {
+        if let Some((_, found)) = read.iter().find(|(kept, _)| **kept == *key) {
             return Arc::clone(found);
         }
         drop(read);
@@ -292,10 +292,7 @@ impl Statistics {
         let mut write = word.merged.write().unwrap_or_else(|p| p.into_inner());
         // A thread racing this one may have kept the same scores meanwhile: the list
         // holds each key once, as the map it replaced did.
-        if let Some((_, found)) = write
-            .iter()
-            .find(|(kept, _)| kept.iter().copied().eq(key()))
-        {
+        if let Some((_, found)) = write.iter().find(|(kept, _)| **kept == *key) {
             return Arc::clone(found);
         }
         let entries: usize = lists
@@ -303,7 +300,7 @@ impl Statistics {
             .map(|list| list.in_body.len() + list.elsewhere.len())
             .sum();
         if self.keep(entries + KEPT_PER_WORD) {
-            write.push((key().collect(), Arc::clone(&lists)));
+            write.push((key.into(), Arc::clone(&lists)));
         }
         lists
     }
