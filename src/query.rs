@@ -252,12 +252,12 @@ pub fn question_terms(synonyms: &AnalyzedSynonyms, question: &str, reading: Read
         })
         .collect();
     let question_words = question_words();
-    let content: Vec<(String, f32, bool)> = tokens
-        .iter()
-        .filter(|(t, _, _)| !question_words.contains(t))
-        .cloned()
-        .collect();
-    let chosen = if content.is_empty() { tokens } else { content };
+    let is_content = |(term, _, _): &(String, f32, bool)| !question_words.contains(term);
+    let chosen = if tokens.iter().any(is_content) {
+        tokens.into_iter().filter(is_content).collect()
+    } else {
+        tokens
+    };
 
     let mut terms: Vec<String> = Vec::new();
     let mut counts: Vec<u32> = Vec::new();
