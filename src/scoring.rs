@@ -1467,6 +1467,20 @@ fn best(mut scored: Vec<Ranked>, limit: usize, starts: &[usize]) -> Vec<(Score, 
 /// being the word its scorer walks.
 fn sloppy_pair_count(leading: (&[u32], u32), other: (&[u32], u32), slop: u32) -> u32 {
     let ((left, left_shift), (right, right_shift)) = (leading, other);
+    // One position on either side (three pairs in four on SciFact): the walk below finds
+    // the pair once if any position of the other word is near it, which a pass without
+    // a branch per position tells faster than the walk's unpredictable ones.
+    let near = |at: u32, positions: &[u32], shift: u32| {
+        let near = positions
+            .iter()
+            .fold(false, |near, &position| near | ((position + shift).abs_diff(at) <= slop));
+        u32::from(near)
+    };
+    match (left, right) {
+        ([only], _) => return near(only + left_shift, right, right_shift),
+        (_, [only]) => return near(only + right_shift, left, left_shift),
+        _ => {}
+    }
     let (mut i, mut j, mut count) = (0, 0, 0);
     while i < left.len() && j < right.len() {
         let at = left[i] + left_shift;
