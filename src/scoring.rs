@@ -93,6 +93,8 @@ const KEPT_PER_WORD: usize = 16;
 #[derive(Debug)]
 struct TermImpacts {
     doc_freq: u64,
+    /// Its rarity ([`Statistics::idf`]), made once rather than for every question.
+    idf: Score,
     /// The highest of its factors.
     highest: Score,
     infos: Vec<Option<TermInfo>>,
@@ -204,7 +206,11 @@ impl Statistics {
         let in_fields = self
             .fields
             .iter()
-            .map(|statistics| read_impacts(searcher, statistics, token).map(Arc::new))
+            .map(|field| {
+                let mut impacts = read_impacts(searcher, field, token)?;
+                impacts.idf = self.idf(impacts.doc_freq);
+                Ok(Arc::new(impacts))
+            })
             .collect::<tantivy::Result<Box<[_]>>>()?;
         let postings: u64 = in_fields.iter().map(|impacts| impacts.doc_freq).sum();
         let word = Arc::new(KeptWord {
@@ -231,6 +237,7 @@ fn read_impacts(
     let term = Term::from_field_text(field, token);
     let mut impacts = TermImpacts {
         doc_freq: 0,
+        idf: 0.0,
         highest: 0.0,
         infos: Vec::new(),
         factors: Vec::new(),
@@ -382,13 +389,9 @@ impl FieldTerm {
         let impacts = Arc::clone(&word.in_fields[statistics.field_index(field)]);
         FieldTerm {
             field,
-            weight: statistics.idf(impacts.doc_freq) * (1.0 + K1) * applied_boost(boost),
+            weight: impacts.idf * (1.0 + K1) * applied_boost(boost),
             impacts,
         }
-    }
-
-    fn doc_freq(&self) -> u64 {
-        self.impacts.doc_freq
     }
 }
 
@@ -486,7 +489,7 @@ pub fn top_passages(
         .filter_map(|pair| {
             let (a, b) = (bit_of(pair.terms.0)?, bit_of(pair.terms.1)?);
             let (first, second) = (by_bit[a]?, by_bit[b]?);
-            let rarity = statistics.idf(first.doc_freq()) + statistics.idf(second.doc_freq());
+            let rarity = first.impacts.idf + second.impacts.idf;
             let weight = rarity * (1.0 + K1) * applied_boost(pair.boost);
             Some(ScoredPair {
                 bits: (a, b),
