@@ -576,8 +576,9 @@ struct Buffers {
     /// Each live matched passage's bound (its score with every pair it could hold; 0
     /// for the others).
     bounds: Vec<Score>,
-    /// How many of the bounds counted (one in [`COUNTED_ONE_IN`]) fall in each of [`BUCKETS`] equal steps from 0 to the highest,
-    /// in [`HISTOGRAM_COPIES`] copies one after the other, to be added up.
+    /// How many of the bounds counted (one in [`COUNTED_ONE_IN`]) fall in each of
+    /// [`BUCKETS`] equal steps from 0 to the highest, in [`HISTOGRAM_COPIES`] copies one
+    /// after the other, to be added up.
     histogram: Vec<u32>,
     /// Bounds per bucket of the histogram.
     scale: Score,
@@ -1238,23 +1239,26 @@ impl<'a> PairScorer<'a> {
 
     /// Adds the candidates' pairs to their scores, into `scored`.
     fn score_into(&self, candidates: &[Candidate], scored: &mut Vec<Ranked>) {
-        let ranked = |candidate: &Candidate, score: Score| {
-            Ranked::new(
-                score,
-                self.starts[candidate.segment as usize] + candidate.doc as usize,
-            )
-        };
         if self.pairs.is_empty() {
-            scored.extend(candidates.iter().map(|c| ranked(c, c.partial)));
+            scored.extend(candidates.iter().map(|c| self.ranked(c, c.partial)));
             return;
         }
         scored.reserve(candidates.len());
         let mut scratch = Scratch::new(self.words);
         for candidate in candidates {
             if let Some(total) = self.score(candidate, &mut scratch, 0.0) {
-                scored.push(ranked(candidate, total));
+                scored.push(self.ranked(candidate, total));
             }
         }
+    }
+
+    /// Where the candidate is among all the segments' passages.
+    fn passage(&self, candidate: &Candidate) -> usize {
+        self.starts[candidate.segment as usize] + candidate.doc as usize
+    }
+
+    fn ranked(&self, candidate: &Candidate, score: Score) -> Ranked {
+        Ranked::new(score, self.passage(candidate))
     }
 
     /// Like [`PairScorer::score_into`], for the candidates left after a first batch:
@@ -1297,10 +1301,7 @@ impl<'a> PairScorer<'a> {
             let Some(total) = self.score(candidate, &mut scratch, lowest) else {
                 continue;
             };
-            let ranked = Ranked::new(
-                total,
-                self.starts[candidate.segment as usize] + candidate.doc as usize,
-            );
+            let ranked = self.ranked(candidate, total);
             scored.push(ranked);
             if total > lowest {
                 best.pop();
@@ -1318,7 +1319,7 @@ impl<'a> PairScorer<'a> {
         needed: Score,
     ) -> Option<Score> {
         let segment = candidate.segment as usize;
-        let passage = self.starts[segment] + candidate.doc as usize;
+        let passage = self.passage(candidate);
         // Where the passage is in each held word's list (see `Matched::places`).
         let places = &self.places[passage * self.stride..(passage + 1) * self.stride];
         let lists = &self.lists[segment * self.words..(segment + 1) * self.words];
@@ -1474,9 +1475,9 @@ fn sloppy_pair_count(leading: (&[u32], u32), other: (&[u32], u32), slop: u32) ->
     // the pair once if any position of the other word is near it, which a pass without
     // a branch per position tells faster than the walk's unpredictable ones.
     let near = |at: u32, positions: &[u32], shift: u32| {
-        let near = positions
-            .iter()
-            .fold(false, |near, &position| near | ((position + shift).abs_diff(at) <= slop));
+        let near = positions.iter().fold(false, |near, &position| {
+            near | ((position + shift).abs_diff(at) <= slop)
+        });
         u32::from(near)
     };
     match (left, right) {
