@@ -102,23 +102,50 @@ struct TermImpacts {
     positions: OnceLock<Vec<SegmentPositions>>,
 }
 
-/// A word's positions in each passage of a segment holding it: those of its `i`-th
-/// passage (in [`TermImpacts::factors`] order) start at `starts[i]` in `positions`,
-/// with how many there are (its term frequency) first. The count beside them makes a
-/// passage's positions one read from where they start, which the search keeps per
-/// passage (see [`Matched::places`]).
+/// A word's positions in each passage of a segment holding it. For its `i`-th passage
+/// (in [`TermImpacts::factors`] order), `places[i]` is the word's only position there,
+/// marked with [`ONLY_POSITION`], or where its positions start in `positions`, with
+/// how many there are (its term frequency) first. The search keeps each candidate's
+/// place (see [`Matched::places`]): a word found once in a passage, as most are, is
+/// then counted without reading `positions` at all, and the others one read from
+/// where they start.
 #[derive(Debug, Default)]
 struct SegmentPositions {
-    starts: Vec<u32>,
+    places: Vec<u32>,
     positions: Vec<u32>,
 }
 
-/// The positions of a word in a passage, from where they start in its
-/// [`SegmentPositions::positions`] (empty when that is not a start).
-fn positions_at(positions: &[u32], start: u32) -> &[u32] {
-    let start = start as usize;
+/// Marks a place in [`SegmentPositions::places`] that is the word's only position.
+const ONLY_POSITION: u32 = 1 << 31;
+
+/// A place that holds no positions (past the end of any list of them).
+const NO_POSITIONS: u32 = ONLY_POSITION - 1;
+
+/// A word's positions in one passage.
+#[derive(Debug, Clone, Copy)]
+enum Positions<'a> {
+    Only(u32),
+    Several(&'a [u32]),
+}
+
+impl Positions<'_> {
+    /// How many there are: the word's term frequency in the passage.
+    fn count(&self) -> usize {
+        match self {
+            Positions::Only(_) => 1,
+            Positions::Several(positions) => positions.len(),
+        }
+    }
+}
+
+/// A word's positions in a passage from its place (see [`SegmentPositions`]).
+fn positions_at(positions: &[u32], place: u32) -> Positions<'_> {
+    if place & ONLY_POSITION != 0 {
+        return Positions::Only(place & !ONLY_POSITION);
+    }
+    let start = place as usize;
     let count = positions.get(start).map_or(0, |&count| count as usize);
-    positions.get(start + 1..start + 1 + count).unwrap_or(&[])
+    Positions::Several(positions.get(start + 1..start + 1 + count).unwrap_or(&[]))
 }
 
 impl Statistics {
@@ -341,14 +368,22 @@ impl TermImpacts {
                 let mut postings = reader
                     .inverted_index(field)?
                     .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
-                segment.starts.reserve(info.doc_freq as usize + 1);
+                segment.places.reserve(info.doc_freq as usize);
+                let mut found = Vec::new();
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
-                    let start = segment.positions.len();
-                    segment.starts.push(start as u32);
-                    segment.positions.push(0);
-                    postings.append_positions_with_offset(0, &mut segment.positions);
-                    segment.positions[start] = (segment.positions.len() - start - 1) as u32;
+                    found.clear();
+                    postings.append_positions_with_offset(0, &mut found);
+                    match found[..] {
+                        [only] if only < ONLY_POSITION => {
+                            segment.places.push(ONLY_POSITION | only);
+                        }
+                        _ => {
+                            segment.places.push(segment.positions.len() as u32);
+                            segment.positions.push(found.len() as u32);
+                            segment.positions.extend_from_slice(&found);
+                        }
+                    }
                     doc = postings.advance();
                 }
             }
@@ -453,8 +488,8 @@ pub fn top_passages(
             let body_term = fields.iter().find(|term| term.field == body);
             let bit = clause.term.and_then(bit_of).filter(|_| body_term.is_some());
             if let Some(term) = body_term.filter(|_| bit.is_some()) {
-                // Read before the words are scored, which note where each passage's
-                // positions start.
+                // Read before the words are scored, which note each passage's place in
+                // the positions.
                 term.impacts.positions(searcher, statistics, body)?;
             }
             let merged = (fields.len() > 1).then(|| {
@@ -655,11 +690,11 @@ struct Matched {
     scores: Vec<Score>,
     in_body: Vec<u64>,
     /// For each passage, one entry per word the pairs need (by its bit in `in_body`):
-    /// where the word's positions in the passage start in its
-    /// [`SegmentPositions::positions`], so that the pairs find them (and the term
-    /// frequency) in one read. A passage's entries are together, so that a candidate's
-    /// are one read too. Meaningful where the passage's body holds the word; not
-    /// cleared between searches.
+    /// the passage's place in the word's [`SegmentPositions`] (its only position, or
+    /// where its positions start), so that the pairs find them and the term frequency
+    /// in at most one read. A passage's entries are together, so that a candidate's are
+    /// one read too. Meaningful where the passage's body holds the word; not cleared
+    /// between searches.
     places: Vec<u32>,
     /// Entries per passage in `places`.
     pair_words: usize,
@@ -928,15 +963,15 @@ fn add_word(
 ) {
     let marks = word.body_bit != 0 && !in_body.is_empty();
     let bit = word.body_bit.trailing_zeros() as usize;
-    // Where each body's positions start, in body factor order (read before scoring).
-    let starts = word
+    // Each body's place in the word's positions, in body factor order (read before
+    // scoring).
+    let positions = word
         .fields
         .iter()
         .find(|term| term.field == body)
         .and_then(|term| term.impacts.positions.get())
-        .map_or(&[][..], |positions| &positions[segment].starts[..]);
-    // `u32::MAX` starts no positions (see `positions_at`).
-    let start = |place: usize| starts.get(place).copied().unwrap_or(u32::MAX);
+        .map_or(&[][..], |positions| &positions[segment].places[..]);
+    let start = |place: usize| positions.get(place).copied().unwrap_or(NO_POSITIONS);
     match &word.merged {
         Some(merged) => {
             let merged = &merged[segment];
@@ -1340,7 +1375,7 @@ impl<'a> PairScorer<'a> {
             // frequency (how many positions it has) as `read_impacts` makes it.
             let norm = length_norm();
             let factor = |bit: usize| {
-                let frequency = positions(bit).len() as Score;
+                let frequency = positions(bit).count() as Score;
                 frequency / (frequency + norm)
             };
             let most: Score = held_pairs()
@@ -1372,13 +1407,13 @@ impl<'a> PairScorer<'a> {
 
 /// Per pair word, for the candidate being scored: its positions in the passage.
 struct Scratch<'a> {
-    found: Vec<&'a [u32]>,
+    found: Vec<Positions<'a>>,
 }
 
 impl<'a> Scratch<'a> {
     fn new(words: usize) -> Scratch<'a> {
         Scratch {
-            found: vec![&[]; words],
+            found: vec![Positions::Several(&[]); words],
         }
     }
 }
@@ -1421,11 +1456,26 @@ impl Ranked {
 /// whose segment's lists of the words are `lists`), as tantivy counts it: its phrase
 /// scorer walks the positions of the word in fewer passages of the segment (the first
 /// of the two on a tie) against the other's, and the count depends on which leads.
-fn pair_count(pair: &ScoredPair, lists: &[BodyLists], found: &[&[u32]]) -> u32 {
+fn pair_count(pair: &ScoredPair, lists: &[BodyLists], found: &[Positions]) -> u32 {
     let passages = |bit: usize| lists[bit].factors.len();
+    let (first_only, second_only);
+    let first = match found[pair.bits.0] {
+        Positions::Only(position) => {
+            first_only = [position];
+            &first_only[..]
+        }
+        Positions::Several(positions) => positions,
+    };
+    let second = match found[pair.bits.1] {
+        Positions::Only(position) => {
+            second_only = [position];
+            &second_only[..]
+        }
+        Positions::Several(positions) => positions,
+    };
     // The first word stands one place before the second.
-    let first = (found[pair.bits.0], 1);
-    let second = (found[pair.bits.1], 0);
+    let first = (first, 1);
+    let second = (second, 0);
     if passages(pair.bits.1) < passages(pair.bits.0) {
         sloppy_pair_count(second, first, PAIR_SLOP)
     } else {
