@@ -369,19 +369,21 @@ impl TermImpacts {
                     .inverted_index(field)?
                     .read_postings_from_terminfo(info, IndexRecordOption::WithFreqsAndPositions)?;
                 segment.places.reserve(info.doc_freq as usize);
-                let mut found = Vec::new();
                 let mut doc = postings.doc();
                 while doc != TERMINATED {
-                    found.clear();
-                    postings.append_positions_with_offset(0, &mut found);
-                    match found[..] {
+                    // Read in place after room for the count, and taken back when the
+                    // word is there once.
+                    let start = segment.positions.len();
+                    segment.positions.push(0);
+                    postings.append_positions_with_offset(0, &mut segment.positions);
+                    match segment.positions[start + 1..] {
                         [only] if only < ONLY_POSITION => {
+                            segment.positions.truncate(start);
                             segment.places.push(ONLY_POSITION | only);
                         }
                         _ => {
-                            segment.places.push(segment.positions.len() as u32);
-                            segment.positions.push(found.len() as u32);
-                            segment.positions.extend_from_slice(&found);
+                            segment.positions[start] = (segment.positions.len() - start - 1) as u32;
+                            segment.places.push(start as u32);
                         }
                     }
                     doc = postings.advance();
