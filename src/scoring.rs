@@ -128,12 +128,26 @@ enum Positions<'a> {
     Several(&'a [u32]),
 }
 
-impl Positions<'_> {
+impl<'a> Positions<'a> {
     /// How many there are: the word's term frequency in the passage.
     fn count(&self) -> usize {
         match self {
             Positions::Only(_) => 1,
             Positions::Several(positions) => positions.len(),
+        }
+    }
+
+    /// The positions as a slice, `room` holding an only one.
+    fn as_slice<'s>(self, room: &'s mut [u32; 1]) -> &'s [u32]
+    where
+        'a: 's,
+    {
+        match self {
+            Positions::Only(position) => {
+                room[0] = position;
+                &room[..]
+            }
+            Positions::Several(positions) => positions,
         }
     }
 }
@@ -967,13 +981,13 @@ fn add_word(
     let bit = word.body_bit.trailing_zeros() as usize;
     // Each body's place in the word's positions, in body factor order (read before
     // scoring).
-    let positions = word
+    let body_places = word
         .fields
         .iter()
         .find(|term| term.field == body)
         .and_then(|term| term.impacts.positions.get())
         .map_or(&[][..], |positions| &positions[segment].places[..]);
-    let start = |place: usize| positions.get(place).copied().unwrap_or(NO_POSITIONS);
+    let body_place = |index: usize| body_places.get(index).copied().unwrap_or(NO_POSITIONS);
     match &word.merged {
         Some(merged) => {
             let merged = &merged[segment];
@@ -981,7 +995,7 @@ fn add_word(
                 for (place, &(doc, score)) in merged.in_body.iter().enumerate() {
                     scores[doc as usize] += score;
                     in_body[doc as usize] |= word.body_bit;
-                    places[doc as usize * stride + bit] = start(place);
+                    places[doc as usize * stride + bit] = body_place(place);
                 }
             } else {
                 for &(doc, score) in &merged.in_body {
@@ -999,7 +1013,7 @@ fn add_word(
                     for (place, &(doc, factor)) in factors.iter().enumerate() {
                         scores[doc as usize] += term.weight * factor;
                         in_body[doc as usize] |= word.body_bit;
-                        places[doc as usize * stride + bit] = start(place);
+                        places[doc as usize * stride + bit] = body_place(place);
                     }
                 } else {
                     for &(doc, factor) in factors {
@@ -1460,24 +1474,10 @@ impl Ranked {
 /// of the two on a tie) against the other's, and the count depends on which leads.
 fn pair_count(pair: &ScoredPair, lists: &[BodyLists], found: &[Positions]) -> u32 {
     let passages = |bit: usize| lists[bit].factors.len();
-    let (first_only, second_only);
-    let first = match found[pair.bits.0] {
-        Positions::Only(position) => {
-            first_only = [position];
-            &first_only[..]
-        }
-        Positions::Several(positions) => positions,
-    };
-    let second = match found[pair.bits.1] {
-        Positions::Only(position) => {
-            second_only = [position];
-            &second_only[..]
-        }
-        Positions::Several(positions) => positions,
-    };
+    let (mut first_room, mut second_room) = ([0], [0]);
     // The first word stands one place before the second.
-    let first = (first, 1);
-    let second = (second, 0);
+    let first = (found[pair.bits.0].as_slice(&mut first_room), 1);
+    let second = (found[pair.bits.1].as_slice(&mut second_room), 0);
     if passages(pair.bits.1) < passages(pair.bits.0) {
         sloppy_pair_count(second, first, PAIR_SLOP)
     } else {
