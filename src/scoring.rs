@@ -247,11 +247,7 @@ impl Statistics {
         let in_fields = self
             .fields
             .iter()
-            .map(|field| {
-                let mut impacts = read_impacts(searcher, field, token)?;
-                impacts.idf = self.idf(impacts.doc_freq);
-                Ok(Arc::new(impacts))
-            })
+            .map(|field| read_impacts(searcher, self, field, token).map(Arc::new))
             .collect::<tantivy::Result<Box<[_]>>>()?;
         let postings: u64 = in_fields.iter().map(|impacts| impacts.doc_freq).sum();
         let word = Arc::new(KeptWord {
@@ -268,9 +264,10 @@ impl Statistics {
     }
 }
 
-/// `token`'s factors in one field, read from the index.
+/// `token`'s factors in one field, read from the index, and its rarity there.
 fn read_impacts(
     searcher: &Searcher,
+    index: &Statistics,
     statistics: &FieldStatistics,
     token: &str,
 ) -> tantivy::Result<TermImpacts> {
@@ -298,7 +295,7 @@ fn read_impacts(
             while doc != TERMINATED {
                 let frequency = postings.term_freq() as Score;
                 let norm = statistics.norms[lengths.fieldnorm_id(doc) as usize];
-                let factor = frequency / (frequency + norm);
+                let factor = term_factor(frequency, norm);
                 impacts.highest = impacts.highest.max(factor);
                 factors.push((doc, factor));
                 doc = postings.advance();
@@ -307,7 +304,16 @@ fn read_impacts(
         impacts.infos.push(info);
         impacts.factors.push(factors);
     }
+    impacts.idf = index.idf(impacts.doc_freq);
     Ok(impacts)
+}
+
+/// BM25's saturation of a term's `frequency` in a passage whose length normalisation
+/// is `norm` (the `1 + K1` is in the term's weight). One function for the factors
+/// kept and the ones the pairs' tighter bound makes, so that both are the same to the
+/// bit.
+fn term_factor(frequency: Score, norm: Score) -> Score {
+    frequency / (frequency + norm)
 }
 
 impl Statistics {
@@ -1388,12 +1394,9 @@ impl<'a> PairScorer<'a> {
             // A pair is found at most as often as the rarer of its words in this
             // passage, so it adds at most its weight times the lower of their factors
             // here (with a margin for rounding). A word's factor is made from its
-            // frequency (how many positions it has) as `read_impacts` makes it.
+            // frequency, how many positions it has.
             let norm = length_norm();
-            let factor = |bit: usize| {
-                let frequency = positions(bit).count() as Score;
-                frequency / (frequency + norm)
-            };
+            let factor = |bit: usize| term_factor(positions(bit).count() as Score, norm);
             let most: Score = held_pairs()
                 .map(|pair| pair.weight * factor(pair.bits.0).min(factor(pair.bits.1)))
                 .sum();
@@ -1414,7 +1417,7 @@ impl<'a> PairScorer<'a> {
             let count = pair_count(pair, lists, &scratch.found);
             if count > 0 {
                 let count = count as Score;
-                total += pair.weight * (count / (count + length_norm()));
+                total += pair.weight * term_factor(count, length_norm());
             }
         }
         Some(total)
