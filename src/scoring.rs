@@ -118,9 +118,6 @@ struct SegmentPositions {
 /// Marks a place in [`SegmentPositions::places`] that is the word's only position.
 const ONLY_POSITION: u32 = 1 << 31;
 
-/// A place that holds no positions (past the end of any list of them).
-const NO_POSITIONS: u32 = ONLY_POSITION - 1;
-
 /// A word's positions in one passage.
 #[derive(Debug, Clone, Copy)]
 enum Positions<'a> {
@@ -628,7 +625,8 @@ thread_local! {
 #[derive(Default)]
 struct Buffers {
     scores: Vec<Score>,
-    in_body: Vec<u64>,
+    narrow: Vec<u32>,
+    wide: Vec<u64>,
     places: Vec<u32>,
     /// Each live matched passage's bound (its score with every pair it could hold; 0
     /// for the others).
@@ -644,7 +642,10 @@ struct Buffers {
 impl Buffers {
     fn return_matched(&mut self, matched: Matched) {
         self.scores = matched.scores;
-        self.in_body = matched.in_body;
+        match matched.in_body {
+            InBody::Narrow(bits) => self.narrow = bits,
+            InBody::Wide(bits) => self.wide = bits,
+        }
         self.places = matched.places;
     }
 
@@ -710,7 +711,7 @@ impl Cuts {
 /// one's score from them (0 for none) and which question words its body holds.
 struct Matched {
     scores: Vec<Score>,
-    in_body: Vec<u64>,
+    in_body: InBody,
     /// For each passage, one entry per word the pairs need (by its bit in `in_body`):
     /// the passage's place in the word's [`SegmentPositions`] (its only position, or
     /// where its positions start), so that the pairs find them and the term frequency
@@ -724,12 +725,77 @@ struct Matched {
     starts: Vec<usize>,
 }
 
+/// Which of the words the pairs need each passage's body holds, one bit each (see
+/// [`Word::body_bit`]); empty without pairs. In 32 bits when the question's pair words
+/// fit, as most questions' do: the word stage and the bounds then walk through half the
+/// memory.
+enum InBody {
+    Narrow(Vec<u32>),
+    Wide(Vec<u64>),
+}
+
+impl InBody {
+    /// Zeroed for `passages` passages, in the narrow form when `words` fit in it.
+    fn cleared(buffers: &mut Buffers, words: usize, passages: usize) -> InBody {
+        fn cleared<T: Copy + Default>(mut bits: Vec<T>, passages: usize) -> Vec<T> {
+            bits.clear();
+            bits.resize(passages, T::default());
+            bits
+        }
+        if words <= u32::BITS as usize {
+            InBody::Narrow(cleared(std::mem::take(&mut buffers.narrow), passages))
+        } else {
+            InBody::Wide(cleared(std::mem::take(&mut buffers.wide), passages))
+        }
+    }
+
+    /// The bits of the passage at `passage` (0 without pairs).
+    fn of(&self, passage: usize) -> u64 {
+        match self {
+            InBody::Narrow(bits) => bits.get(passage).map_or(0, |&bits| bits.into()),
+            InBody::Wide(bits) => bits.get(passage).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// A passage's bits in [`InBody`], in either form.
+trait BodyBits: Copy + Into<u64> + std::ops::BitOrAssign {
+    /// A word's bit (which fits this form) in it.
+    fn from_bit(bit: u64) -> Self;
+}
+
+impl BodyBits for u32 {
+    fn from_bit(bit: u64) -> u32 {
+        bit as u32
+    }
+}
+
+impl BodyBits for u64 {
+    fn from_bit(bit: u64) -> u64 {
+        bit
+    }
+}
+
 /// Buckets of [`Buffers::histogram`].
 const BUCKETS: usize = 1024;
 
 impl Matched {
     /// Fills `buffers`' bounds and their histogram.
     fn bounds(&self, searcher: &Searcher, most: &PairBound, buffers: &mut Buffers) {
+        match &self.in_body {
+            InBody::Narrow(bits) => self.bounds_from(bits, searcher, most, buffers),
+            InBody::Wide(bits) => self.bounds_from(bits, searcher, most, buffers),
+        }
+    }
+
+    /// [`Matched::bounds`], with `in_body` in one of its forms.
+    fn bounds_from<B: BodyBits>(
+        &self,
+        in_body: &[B],
+        searcher: &Searcher,
+        most: &PairBound,
+        buffers: &mut Buffers,
+    ) {
         let highest = highest(&self.scores) + most.highest();
         // Finite even when nothing matched: 0 times infinity would be NaN, whose bucket
         // (see `bucket`) is not 0.
@@ -750,8 +816,7 @@ impl Matched {
                 bounds.fill(0.0);
                 for (doc, (&partial, bound)) in scores.iter().zip(bounds).enumerate() {
                     if partial > 0.0 && alive.is_alive(doc as DocId) {
-                        *bound =
-                            partial + most.of(self.in_body.get(start + doc).copied().unwrap_or(0));
+                        *bound = partial + most.of(self.in_body.of(start + doc));
                         if doc % COUNTED_ONE_IN == 0 {
                             histogram[bucket(*bound)] += 1;
                         }
@@ -762,16 +827,16 @@ impl Matched {
             // Without pairs there are no bodies marked: every passage holds none. The
             // loop is made once for each way of bounding the pairs, so that each has no
             // branch inside.
-            match (self.in_body.get(start..end), most.table()) {
+            match (in_body.get(start..end), most.table()) {
                 (None, _) => fill_bounds(scores, bounds, histogram, scale, |_| 0.0),
                 (Some(in_body), Some(table)) => {
                     // `table` has an entry for every combination of the words.
                     let every = table.len() - 1;
-                    let pairs = |passage: usize| table[in_body[passage] as usize & every];
+                    let pairs = |passage: usize| table[in_body[passage].into() as usize & every];
                     fill_bounds(scores, bounds, histogram, scale, pairs);
                 }
                 (Some(in_body), None) => {
-                    let pairs = |passage: usize| most.of(in_body[passage]);
+                    let pairs = |passage: usize| most.of(in_body[passage].into());
                     fill_bounds(scores, bounds, histogram, scale, pairs);
                 }
             }
@@ -798,7 +863,7 @@ impl Matched {
                 let candidate = Candidate {
                     partial: self.scores[start + doc],
                     bound: bounds[doc],
-                    in_body: self.in_body.get(start + doc).copied().unwrap_or(0),
+                    in_body: self.in_body.of(start + doc),
                     segment: segment as u32,
                     doc: doc as DocId,
                 };
@@ -935,29 +1000,34 @@ fn score_words(
         .unwrap_or(0);
     let mut matched = Matched {
         scores: std::mem::take(&mut buffers.scores),
-        in_body: std::mem::take(&mut buffers.in_body),
+        in_body: InBody::cleared(buffers, pair_words, if pairs_follow { total } else { 0 }),
         places: std::mem::take(&mut buffers.places),
         pair_words,
         starts,
     };
     matched.scores.resize(total, 0.0);
     matched.scores.fill(0.0);
-    matched
-        .in_body
-        .resize(if pairs_follow { total } else { 0 }, 0);
-    matched.in_body.fill(0);
-    matched.places.resize(pair_words * total, 0);
+    // Only grown: its entries need no clearing, and a question with fewer pair words
+    // than the last would otherwise zero them again for the next one with more.
+    if matched.places.len() < pair_words * total {
+        matched.places.resize(pair_words * total, 0);
+    }
     for (segment, reader) in searcher.segment_readers().iter().enumerate() {
         let (start, end) = (matched.starts[segment], matched.starts[segment + 1]);
         let scores = &mut matched.scores[start..end];
-        let in_body = if pairs_follow {
-            &mut matched.in_body[start..end]
-        } else {
-            &mut []
-        };
         let places = &mut matched.places[start * pair_words..end * pair_words];
         for word in words {
-            add_word(body, segment, word, scores, in_body, places, pair_words);
+            // Empty without pairs.
+            match &mut matched.in_body {
+                InBody::Narrow(bits) => {
+                    let in_body = bits.get_mut(start..end).unwrap_or_default();
+                    add_word(body, segment, word, scores, in_body, places, pair_words);
+                }
+                InBody::Wide(bits) => {
+                    let in_body = bits.get_mut(start..end).unwrap_or_default();
+                    add_word(body, segment, word, scores, in_body, places, pair_words);
+                }
+            }
         }
         for phrase in phrases {
             let mut scorer = phrase.scorer(reader, 1.0)?;
@@ -974,34 +1044,36 @@ fn score_words(
 /// Adds one word's score in one segment to `scores`, and marks the bodies holding it in
 /// `in_body` and where each is in the word's list of body factors in `places` (`stride`
 /// entries per passage; when those are not empty).
-fn add_word(
+fn add_word<B: BodyBits>(
     body: Field,
     segment: usize,
     word: &Word,
     scores: &mut [Score],
-    in_body: &mut [u64],
+    in_body: &mut [B],
     places: &mut [u32],
     stride: usize,
 ) {
     let marks = word.body_bit != 0 && !in_body.is_empty();
+    let body_bit = B::from_bit(word.body_bit);
     let bit = word.body_bit.trailing_zeros() as usize;
-    // Each body's place in the word's positions, in body factor order (read before
-    // scoring).
+    // Each body's place in the word's positions, in body factor order: read before
+    // scoring when the word is marked, from the same postings as the body factors, so
+    // one place for each of them.
     let body_places = word
         .fields
         .iter()
         .find(|term| term.field == body)
         .and_then(|term| term.impacts.positions.get())
         .map_or(&[][..], |positions| &positions[segment].places[..]);
-    let body_place = |index: usize| body_places.get(index).copied().unwrap_or(NO_POSITIONS);
     match &word.merged {
         Some(merged) => {
             let merged = &merged[segment];
             if marks {
-                for (place, &(doc, score)) in merged.in_body.iter().enumerate() {
+                debug_assert_eq!(merged.in_body.len(), body_places.len());
+                for (&(doc, score), &place) in merged.in_body.iter().zip(body_places) {
                     scores[doc as usize] += score;
-                    in_body[doc as usize] |= word.body_bit;
-                    places[doc as usize * stride + bit] = body_place(place);
+                    in_body[doc as usize] |= body_bit;
+                    places[doc as usize * stride + bit] = place;
                 }
             } else {
                 for &(doc, score) in &merged.in_body {
@@ -1016,10 +1088,11 @@ fn add_word(
             for term in &word.fields {
                 let factors = &term.impacts.factors[segment];
                 if marks && term.field == body {
-                    for (place, &(doc, factor)) in factors.iter().enumerate() {
+                    debug_assert_eq!(factors.len(), body_places.len());
+                    for (&(doc, factor), &place) in factors.iter().zip(body_places) {
                         scores[doc as usize] += term.weight * factor;
-                        in_body[doc as usize] |= word.body_bit;
-                        places[doc as usize * stride + bit] = body_place(place);
+                        in_body[doc as usize] |= body_bit;
+                        places[doc as usize * stride + bit] = place;
                     }
                 } else {
                     for &(doc, factor) in factors {
