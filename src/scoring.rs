@@ -17,7 +17,7 @@ use tantivy::fieldnorm::FieldNormReader;
 use tantivy::postings::{Postings, TermInfo};
 use tantivy::query::{EnableScoring, Query, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, Term, TERMINATED};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, Term, TERMINATED};
 
 use crate::query::{applied_boost, QueryPlan, PAIR_SLOP};
 
@@ -624,9 +624,8 @@ thread_local! {
 /// A search's per-passage arrays (all segments one after the other) and its histogram.
 #[derive(Default)]
 struct Buffers {
-    scores: Vec<Score>,
-    narrow: Vec<u32>,
-    wide: Vec<u64>,
+    narrow: Vec<Slot<u32>>,
+    wide: Vec<Slot<u64>>,
     places: Vec<u32>,
     /// Each live matched passage's bound (its score with every pair it could hold; 0
     /// for the others).
@@ -641,10 +640,9 @@ struct Buffers {
 
 impl Buffers {
     fn return_matched(&mut self, matched: Matched) {
-        self.scores = matched.scores;
-        match matched.in_body {
-            InBody::Narrow(bits) => self.narrow = bits,
-            InBody::Wide(bits) => self.wide = bits,
+        match matched.slots {
+            Slots::Narrow(slots) => self.narrow = slots,
+            Slots::Wide(slots) => self.wide = slots,
         }
         self.places = matched.places;
     }
@@ -708,10 +706,11 @@ impl Cuts {
 }
 
 /// The passages the words and phrases matched, all segments one after the other: each
-/// one's score from them (0 for none) and which question words its body holds.
+/// one's score from them and which question words its body holds (see [`Slots`]).
 struct Matched {
-    scores: Vec<Score>,
-    in_body: InBody,
+    slots: Slots,
+    /// Whether any passage's body is marked: without pairs, none is.
+    pairs_follow: bool,
     /// For each passage, one entry per word the pairs need (by its bit in `in_body`):
     /// the passage's place in the word's [`SegmentPositions`] (its only position, or
     /// where its positions start), so that the pairs find them and the term frequency
@@ -725,41 +724,49 @@ struct Matched {
     starts: Vec<usize>,
 }
 
-/// Which of the words the pairs need each passage's body holds, one bit each (see
-/// [`Word::body_bit`]); empty without pairs. In 32 bits when the question's pair words
-/// fit, as most questions' do: the word stage and the bounds then walk through half the
-/// memory.
-enum InBody {
-    Narrow(Vec<u32>),
-    Wide(Vec<u64>),
+/// Each passage's score from the words and phrases (0 for none) beside which of the
+/// words the pairs need its body holds, one bit each (see [`Word::body_bit`]). Side by
+/// side, because the word stage adds to both at each passage holding a pair word, and
+/// then reaches one cache line rather than two; the bits in 32 when the question's pair
+/// words fit, as most questions' do, for a third less memory to walk through.
+enum Slots {
+    Narrow(Vec<Slot<u32>>),
+    Wide(Vec<Slot<u64>>),
 }
 
-impl InBody {
+/// One passage's entry in [`Slots`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot<B> {
+    score: Score,
+    in_body: B,
+}
+
+impl Slots {
     /// Zeroed for `passages` passages, in the narrow form when `words` fit in it.
-    fn cleared(buffers: &mut Buffers, words: usize, passages: usize) -> InBody {
-        fn cleared<T: Copy + Default>(mut bits: Vec<T>, passages: usize) -> Vec<T> {
-            bits.clear();
-            bits.resize(passages, T::default());
-            bits
+    fn cleared(buffers: &mut Buffers, words: usize, passages: usize) -> Slots {
+        fn cleared<B: Copy + Default>(mut slots: Vec<Slot<B>>, passages: usize) -> Vec<Slot<B>> {
+            slots.clear();
+            slots.resize(passages, Slot::default());
+            slots
         }
         if words <= u32::BITS as usize {
-            InBody::Narrow(cleared(std::mem::take(&mut buffers.narrow), passages))
+            Slots::Narrow(cleared(std::mem::take(&mut buffers.narrow), passages))
         } else {
-            InBody::Wide(cleared(std::mem::take(&mut buffers.wide), passages))
+            Slots::Wide(cleared(std::mem::take(&mut buffers.wide), passages))
         }
     }
 
-    /// The bits of the passage at `passage` (0 without pairs).
-    fn of(&self, passage: usize) -> u64 {
+    /// The score and bits of the passage at `passage`.
+    fn of(&self, passage: usize) -> (Score, u64) {
         match self {
-            InBody::Narrow(bits) => bits.get(passage).map_or(0, |&bits| bits.into()),
-            InBody::Wide(bits) => bits.get(passage).copied().unwrap_or(0),
+            Slots::Narrow(slots) => (slots[passage].score, slots[passage].in_body.into()),
+            Slots::Wide(slots) => (slots[passage].score, slots[passage].in_body),
         }
     }
 }
 
-/// A passage's bits in [`InBody`], in either form.
-trait BodyBits: Copy + Into<u64> + std::ops::BitOrAssign {
+/// A passage's bits in [`Slots`], in either form.
+trait BodyBits: Copy + Default + Into<u64> + std::ops::BitOrAssign {
     /// A word's bit (which fits this form) in it.
     fn from_bit(bit: u64) -> Self;
 }
@@ -782,21 +789,52 @@ const BUCKETS: usize = 1024;
 impl Matched {
     /// Fills `buffers`' bounds and their histogram.
     fn bounds(&self, searcher: &Searcher, most: &PairBound, buffers: &mut Buffers) {
-        match &self.in_body {
-            InBody::Narrow(bits) => self.bounds_from(bits, searcher, most, buffers),
-            InBody::Wide(bits) => self.bounds_from(bits, searcher, most, buffers),
+        match &self.slots {
+            Slots::Narrow(slots) => self.bounds_from(slots, searcher, most, buffers),
+            Slots::Wide(slots) => self.bounds_from(slots, searcher, most, buffers),
         }
     }
 
-    /// [`Matched::bounds`], with `in_body` in one of its forms.
+    /// [`Matched::bounds`], with the slots in one of their forms.
     fn bounds_from<B: BodyBits>(
         &self,
-        in_body: &[B],
+        slots: &[Slot<B>],
         searcher: &Searcher,
         most: &PairBound,
         buffers: &mut Buffers,
     ) {
-        let highest = highest(&self.scores) + most.highest();
+        let bounds = &mut buffers.bounds;
+        bounds.resize(slots.len(), 0.0);
+        let mut highest: Score = 0.0;
+        for (segment, range) in self.starts.windows(2).enumerate() {
+            let (start, end) = (range[0], range[1]);
+            let slots = &slots[start..end];
+            let bounds = &mut bounds[start..end];
+            let alive = searcher.segment_reader(segment as u32).alive_bitset();
+            let segment_highest = if let Some(alive) = alive {
+                fill_bounds(slots, bounds, |doc, bits: B| {
+                    if alive.is_alive(doc as DocId) {
+                        most.of(bits.into())
+                    } else {
+                        // Below every cut, where the passages that did not match are.
+                        Score::NEG_INFINITY
+                    }
+                })
+            } else if !self.pairs_follow {
+                // The loops are made once for each way of bounding the pairs, so that
+                // each has no branch inside.
+                fill_bounds(slots, bounds, |_, _| 0.0)
+            } else if let Some(table) = most.table() {
+                // `table` has an entry for every combination of the words.
+                let every = table.len() - 1;
+                fill_bounds(slots, bounds, |_, bits: B| {
+                    table[bits.into() as usize & every]
+                })
+            } else {
+                fill_bounds(slots, bounds, |_, bits: B| most.of(bits.into()))
+            };
+            highest = highest.max(segment_highest);
+        }
         // Finite even when nothing matched: 0 times infinity would be NaN, whose bucket
         // (see `bucket`) is not 0.
         let scale = ((BUCKETS - 1) as Score / highest.max(Score::MIN_POSITIVE)).min(Score::MAX);
@@ -804,42 +842,12 @@ impl Matched {
         let histogram = &mut buffers.histogram;
         histogram.resize(HISTOGRAM_COPIES * BUCKETS, 0);
         histogram.fill(0);
-        let bucket = |bound: Score| bucket(bound, scale);
-        let bounds = &mut buffers.bounds;
-        bounds.resize(self.scores.len(), 0.0);
-        for (segment, range) in self.starts.windows(2).enumerate() {
-            let (start, end) = (range[0], range[1]);
-            let scores = &self.scores[start..end];
-            let bounds = &mut bounds[start..end];
-            let alive = searcher.segment_reader(segment as u32).alive_bitset();
-            if let Some(alive) = alive {
-                bounds.fill(0.0);
-                for (doc, (&partial, bound)) in scores.iter().zip(bounds).enumerate() {
-                    if partial > 0.0 && alive.is_alive(doc as DocId) {
-                        *bound = partial + most.of(self.in_body.of(start + doc));
-                        if doc % COUNTED_ONE_IN == 0 {
-                            histogram[bucket(*bound)] += 1;
-                        }
-                    }
-                }
-                continue;
-            }
-            // Without pairs there are no bodies marked: every passage holds none. The
-            // loop is made once for each way of bounding the pairs, so that each has no
-            // branch inside.
-            match (in_body.get(start..end), most.table()) {
-                (None, _) => fill_bounds(scores, bounds, histogram, scale, |_| 0.0),
-                (Some(in_body), Some(table)) => {
-                    // `table` has an entry for every combination of the words.
-                    let every = table.len() - 1;
-                    let pairs = |passage: usize| table[in_body[passage].into() as usize & every];
-                    fill_bounds(scores, bounds, histogram, scale, pairs);
-                }
-                (Some(in_body), None) => {
-                    let pairs = |passage: usize| most.of(in_body[passage].into());
-                    fill_bounds(scores, bounds, histogram, scale, pairs);
-                }
-            }
+        let histogram = &mut histogram[..HISTOGRAM_COPIES * BUCKETS];
+        // Each counted bound in a run of four counts in its own copy of the histogram:
+        // with one, the passages that did not match would each wait for the last one's
+        // count of bucket 0.
+        for (counted, &bound) in bounds.iter().step_by(COUNTED_ONE_IN).enumerate() {
+            histogram[counted % HISTOGRAM_COPIES * BUCKETS + bucket(bound, scale)] += 1;
         }
     }
 
@@ -860,10 +868,11 @@ impl Matched {
             let start = range[0];
             let bounds = &buffers.bounds[start..range[1]];
             let mut add = |doc: usize| {
+                let (partial, in_body) = self.slots.of(start + doc);
                 let candidate = Candidate {
-                    partial: self.scores[start + doc],
+                    partial,
                     bound: bounds[doc],
-                    in_body: self.in_body.of(start + doc),
+                    in_body,
                     segment: segment as u32,
                     doc: doc as DocId,
                 };
@@ -931,50 +940,32 @@ fn bucket_floor(bucket: usize, scale: Score) -> Score {
     (bucket as Score - 0.5) / scale
 }
 
-/// Sets the bounds of one segment's passages, none of them deleted, to their score
-/// plus `pairs` (the most the pairs can add to a passage, by number), and counts one
-/// in [`COUNTED_ONE_IN`] of them in `histogram`. No branch per passage: one that did
-/// not match has no words in its body either, so its bound is 0 (counted in bucket
-/// 0). Each counted passage in a run of four counts in its own copy of the histogram:
-/// with one, the passages that did not match would each wait for the last one's count
-/// of bucket 0.
-fn fill_bounds(
-    scores: &[Score],
+/// Sets the bounds of one segment's passages to their score plus `pairs` (the most the
+/// pairs can add to a passage, by its number and bits), and returns the highest (0 if
+/// none is above). No branch per passage, and the highest kept in eight lanes: one
+/// running maximum would wait for the last at each passage.
+fn fill_bounds<B: BodyBits>(
+    slots: &[Slot<B>],
     bounds: &mut [Score],
-    histogram: &mut [u32],
-    scale: Score,
-    pairs: impl Fn(usize) -> Score,
-) {
-    for (passage, (bound, &partial)) in bounds.iter_mut().zip(scores).enumerate() {
-        *bound = partial + pairs(passage);
+    pairs: impl Fn(usize, B) -> Score,
+) -> Score {
+    let mut lanes = [0.0 as Score; 8];
+    for (chunk, (bounds, slots)) in bounds.chunks_mut(8).zip(slots.chunks(8)).enumerate() {
+        let passages = bounds.iter_mut().zip(slots).zip(&mut lanes).enumerate();
+        for (lane, ((bound, slot), highest)) in passages {
+            *bound = slot.score + pairs(chunk * 8 + lane, slot.in_body);
+            *highest = if *bound > *highest { *bound } else { *highest };
+        }
     }
-    let histogram = &mut histogram[..HISTOGRAM_COPIES * BUCKETS];
-    for (counted, &bound) in bounds.iter().step_by(COUNTED_ONE_IN).enumerate() {
-        histogram[counted % HISTOGRAM_COPIES * BUCKETS + bucket(bound, scale)] += 1;
-    }
+    lanes
+        .into_iter()
+        .fold(0.0, |highest, lane| highest.max(lane))
 }
 
 /// One passage in this many counts in [`Buffers::histogram`]. The cut needs to be only
 /// about where the batch ends (the passages below it are looked at again), and the
 /// count, a dependent increment per passage, cost more than the rest of the pass.
 const COUNTED_ONE_IN: usize = 4;
-
-/// The highest of `scores` (0 when none is above), eight lanes at a time, which the
-/// compiler makes vector maxima of.
-fn highest(scores: &[Score]) -> Score {
-    let mut lanes = [0.0 as Score; 8];
-    let chunks = scores.chunks_exact(8);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        for (lane, &score) in lanes.iter_mut().zip(chunk) {
-            *lane = if score > *lane { score } else { *lane };
-        }
-    }
-    lanes
-        .into_iter()
-        .chain(rest.iter().copied())
-        .fold(0.0, |highest, s| if s > highest { s } else { highest })
-}
 
 /// Scores every passage by the words and phrases, and marks which question words its
 /// body holds (when `pairs_follow`), in `buffers`' arrays.
@@ -999,14 +990,12 @@ fn score_words(
         .filter(|_| pairs_follow)
         .unwrap_or(0);
     let mut matched = Matched {
-        scores: std::mem::take(&mut buffers.scores),
-        in_body: InBody::cleared(buffers, pair_words, if pairs_follow { total } else { 0 }),
+        slots: Slots::cleared(buffers, pair_words, total),
+        pairs_follow,
         places: std::mem::take(&mut buffers.places),
         pair_words,
         starts,
     };
-    matched.scores.resize(total, 0.0);
-    matched.scores.fill(0.0);
     // Only grown: its entries need no clearing, and a question with fewer pair words
     // than the last would otherwise zero them again for the next one with more.
     if matched.places.len() < pair_words * total {
@@ -1014,46 +1003,57 @@ fn score_words(
     }
     for (segment, reader) in searcher.segment_readers().iter().enumerate() {
         let (start, end) = (matched.starts[segment], matched.starts[segment + 1]);
-        let scores = &mut matched.scores[start..end];
         let places = &mut matched.places[start * pair_words..end * pair_words];
-        for word in words {
-            // Empty without pairs.
-            match &mut matched.in_body {
-                InBody::Narrow(bits) => {
-                    let in_body = bits.get_mut(start..end).unwrap_or_default();
-                    add_word(body, segment, word, scores, in_body, places, pair_words);
+        match &mut matched.slots {
+            Slots::Narrow(slots) => {
+                let slots = &mut slots[start..end];
+                for word in words {
+                    add_word(body, segment, word, slots, places, pairs_follow, pair_words);
                 }
-                InBody::Wide(bits) => {
-                    let in_body = bits.get_mut(start..end).unwrap_or_default();
-                    add_word(body, segment, word, scores, in_body, places, pair_words);
-                }
+                add_phrases(reader, phrases, slots)?;
             }
-        }
-        for phrase in phrases {
-            let mut scorer = phrase.scorer(reader, 1.0)?;
-            let mut doc = scorer.doc();
-            while doc != TERMINATED {
-                scores[doc as usize] += scorer.score();
-                doc = scorer.advance();
+            Slots::Wide(slots) => {
+                let slots = &mut slots[start..end];
+                for word in words {
+                    add_word(body, segment, word, slots, places, pairs_follow, pair_words);
+                }
+                add_phrases(reader, phrases, slots)?;
             }
         }
     }
     Ok(matched)
 }
 
-/// Adds one word's score in one segment to `scores`, and marks the bodies holding it in
-/// `in_body` and where each is in the word's list of body factors in `places` (`stride`
-/// entries per passage; when those are not empty).
+/// Adds the phrases' scores in one segment to its `slots`.
+fn add_phrases<B>(
+    reader: &SegmentReader,
+    phrases: &[Box<dyn Weight>],
+    slots: &mut [Slot<B>],
+) -> tantivy::Result<()> {
+    for phrase in phrases {
+        let mut scorer = phrase.scorer(reader, 1.0)?;
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            slots[doc as usize].score += scorer.score();
+            doc = scorer.advance();
+        }
+    }
+    Ok(())
+}
+
+/// Adds one word's score in one segment to its `slots`, and, when `pairs_follow`, marks
+/// the bodies holding it there and where each is in the word's list of body factors in
+/// `places` (`stride` entries per passage).
 fn add_word<B: BodyBits>(
     body: Field,
     segment: usize,
     word: &Word,
-    scores: &mut [Score],
-    in_body: &mut [B],
+    slots: &mut [Slot<B>],
     places: &mut [u32],
+    pairs_follow: bool,
     stride: usize,
 ) {
-    let marks = word.body_bit != 0 && !in_body.is_empty();
+    let marks = word.body_bit != 0 && pairs_follow;
     let body_bit = B::from_bit(word.body_bit);
     let bit = word.body_bit.trailing_zeros() as usize;
     // Each body's place in the word's positions, in body factor order: read before
@@ -1071,17 +1071,18 @@ fn add_word<B: BodyBits>(
             if marks {
                 debug_assert_eq!(merged.in_body.len(), body_places.len());
                 for (&(doc, score), &place) in merged.in_body.iter().zip(body_places) {
-                    scores[doc as usize] += score;
-                    in_body[doc as usize] |= body_bit;
+                    let slot = &mut slots[doc as usize];
+                    slot.score += score;
+                    slot.in_body |= body_bit;
                     places[doc as usize * stride + bit] = place;
                 }
             } else {
                 for &(doc, score) in &merged.in_body {
-                    scores[doc as usize] += score;
+                    slots[doc as usize].score += score;
                 }
             }
             for &(doc, score) in &merged.elsewhere {
-                scores[doc as usize] += score;
+                slots[doc as usize].score += score;
             }
         }
         None => {
@@ -1090,13 +1091,14 @@ fn add_word<B: BodyBits>(
                 if marks && term.field == body {
                     debug_assert_eq!(factors.len(), body_places.len());
                     for (&(doc, factor), &place) in factors.iter().zip(body_places) {
-                        scores[doc as usize] += term.weight * factor;
-                        in_body[doc as usize] |= body_bit;
+                        let slot = &mut slots[doc as usize];
+                        slot.score += term.weight * factor;
+                        slot.in_body |= body_bit;
                         places[doc as usize * stride + bit] = place;
                     }
                 } else {
                     for &(doc, factor) in factors {
-                        scores[doc as usize] += term.weight * factor;
+                        slots[doc as usize].score += term.weight * factor;
                     }
                 }
             }
@@ -1222,8 +1224,7 @@ fn merge(cursors: &mut [Cursor]) -> Vec<SideEntry> {
 /// The most the pairs can add to a passage whose body holds the words of `in_body`: the
 /// sum of the weights of the pairs whose words it holds (a phrase's BM25 stays below its
 /// weight). With few words, a table of every combination.
-struct PairBound<'p> {
-    pairs: &'p [ScoredPair],
+struct PairBound {
     /// With few words: the exact sum for every combination of them.
     table: Vec<Score>,
     /// With more: a table per byte of the bits, each counting the pairs whose lower bit
@@ -1238,8 +1239,8 @@ struct PairBound<'p> {
 /// 2^this entries, each made from a smaller one).
 const TABULATED_PAIR_WORDS: usize = 10;
 
-impl<'p> PairBound<'p> {
-    fn new(pairs: &'p [ScoredPair], words: usize) -> PairBound<'p> {
+impl PairBound {
+    fn new(pairs: &[ScoredPair], words: usize) -> PairBound {
         let mut by_low: Vec<Vec<(usize, Score)>> = vec![Vec::new(); words];
         for pair in pairs {
             let (low, high) = (pair.bits.0.min(pair.bits.1), pair.bits.0.max(pair.bits.1));
@@ -1262,7 +1263,6 @@ impl<'p> PairBound<'p> {
                 }
             };
         let mut bound = PairBound {
-            pairs,
             table: Vec::new(),
             bytes: Vec::new(),
         };
@@ -1285,11 +1285,6 @@ impl<'p> PairBound<'p> {
     /// The exact sums for every combination of the words, when there are few.
     fn table(&self) -> Option<&[Score]> {
         (!self.table.is_empty()).then_some(&self.table[..])
-    }
-
-    /// The most the pairs can add to any passage.
-    fn highest(&self) -> Score {
-        self.pairs.iter().map(|pair| pair.most).sum()
     }
 
     fn of(&self, held: u64) -> Score {
