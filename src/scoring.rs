@@ -627,8 +627,8 @@ struct Buffers {
     narrow: Vec<Slot<u32>>,
     wide: Vec<Slot<u64>>,
     places: Vec<u32>,
-    /// Each live matched passage's bound (its score with every pair it could hold; 0
-    /// for the others).
+    /// Each passage's bound: its score with every pair it could hold (0 for one that did
+    /// not match), or minus infinity when it is deleted.
     bounds: Vec<Score>,
     /// How many of the bounds counted (one in [`COUNTED_ONE_IN`]) fall in each of
     /// [`BUCKETS`] equal steps from 0 to the highest, in [`HISTOGRAM_COPIES`] copies one
@@ -709,8 +709,6 @@ impl Cuts {
 /// one's score from them and which question words its body holds (see [`Slots`]).
 struct Matched {
     slots: Slots,
-    /// Whether any passage's body is marked: without pairs, none is.
-    pairs_follow: bool,
     /// For each passage, one entry per word the pairs need (by its bit in `in_body`):
     /// the passage's place in the word's [`SegmentPositions`] (its only position, or
     /// where its positions start), so that the pairs find them and the term frequency
@@ -718,7 +716,7 @@ struct Matched {
     /// one read too. Meaningful where the passage's body holds the word; not cleared
     /// between searches.
     places: Vec<u32>,
-    /// Entries per passage in `places`.
+    /// Entries per passage in `places`: 0 without pairs, when no body is marked.
     pair_words: usize,
     /// Where each segment's passages start, and after the last, their number.
     starts: Vec<usize>,
@@ -820,7 +818,7 @@ impl Matched {
                         Score::NEG_INFINITY
                     }
                 })
-            } else if !self.pairs_follow {
+            } else if self.pair_words == 0 {
                 // The loops are made once for each way of bounding the pairs, so that
                 // each has no branch inside.
                 fill_bounds(slots, bounds, |_, _| 0.0)
@@ -991,7 +989,6 @@ fn score_words(
         .unwrap_or(0);
     let mut matched = Matched {
         slots: Slots::cleared(buffers, pair_words, total),
-        pairs_follow,
         places: std::mem::take(&mut buffers.places),
         pair_words,
         starts,
@@ -1008,14 +1005,14 @@ fn score_words(
             Slots::Narrow(slots) => {
                 let slots = &mut slots[start..end];
                 for word in words {
-                    add_word(body, segment, word, slots, places, pairs_follow, pair_words);
+                    add_word(body, segment, word, slots, places, pair_words);
                 }
                 add_phrases(reader, phrases, slots)?;
             }
             Slots::Wide(slots) => {
                 let slots = &mut slots[start..end];
                 for word in words {
-                    add_word(body, segment, word, slots, places, pairs_follow, pair_words);
+                    add_word(body, segment, word, slots, places, pair_words);
                 }
                 add_phrases(reader, phrases, slots)?;
             }
@@ -1041,19 +1038,18 @@ fn add_phrases<B>(
     Ok(())
 }
 
-/// Adds one word's score in one segment to its `slots`, and, when `pairs_follow`, marks
-/// the bodies holding it there and where each is in the word's list of body factors in
-/// `places` (`stride` entries per passage).
+/// Adds one word's score in one segment to its `slots`, and, when pairs follow (`stride`
+/// entries per passage in `places`, 0 without pairs), marks the bodies holding it there
+/// and where each is in the word's list of body factors in `places`.
 fn add_word<B: BodyBits>(
     body: Field,
     segment: usize,
     word: &Word,
     slots: &mut [Slot<B>],
     places: &mut [u32],
-    pairs_follow: bool,
     stride: usize,
 ) {
-    let marks = word.body_bit != 0 && pairs_follow;
+    let marks = word.body_bit != 0 && stride > 0;
     let body_bit = B::from_bit(word.body_bit);
     let bit = word.body_bit.trailing_zeros() as usize;
     // Each body's place in the word's positions, in body factor order: read before
